@@ -1,0 +1,42 @@
+package io.spindle.api;
+
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The paging parameters every list endpoint takes: {@code limit} 1–100 (default 20), {@code order}
+ * asc|desc (default desc), and the cursors {@code after} / {@code before} (ids of items in the list).
+ */
+public record ListQuery(int limit, boolean ascending, String after, String before) {
+
+    public static ListQuery parse(Function<String, String> queryParam) {
+        int limit = 20;
+        String rawLimit = queryParam.apply("limit");
+        if (rawLimit != null) {
+            try {
+                limit = Integer.parseInt(rawLimit.trim());
+            } catch (NumberFormatException e) {
+                throw ApiException.invalid("Invalid 'limit': expected an integer, but got '" + rawLimit + "' instead.",
+                        "limit", "invalid_type");
+            }
+            if (limit < 1) {
+                throw ApiException.invalid("Invalid 'limit': integer below minimum value. Expected a value >= 1, but got "
+                        + limit + " instead.", "limit", "integer_below_min_value");
+            }
+            if (limit > 100) {
+                throw ApiException.invalid("Invalid 'limit': integer above maximum value. Expected a value <= 100, but got "
+                        + limit + " instead.", "limit", "integer_above_max_value");
+            }
+        }
+        String order = queryParam.apply("order");
+        if (order != null && !order.equals("asc") && !order.equals("desc")) {
+            throw Body.invalidValue("order", order, List.of("asc", "desc"));
+        }
+        return new ListQuery(limit, "asc".equals(order), blankToNull(queryParam.apply("after")),
+                blankToNull(queryParam.apply("before")));
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}

@@ -1,0 +1,39 @@
+package io.spindle.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+
+/**
+ * {@code object: "thread.message"}. The live REST API left out {@code status}, {@code incomplete_details},
+ * {@code incomplete_at} and {@code completed_at}; the spec requires them and every SDK accepts them, so
+ * Spindle always sends them (REST and stream alike).
+ */
+@JsonPropertyOrder({"id", "object", "created_at", "assistant_id", "thread_id", "run_id", "status", "incomplete_details",
+        "incomplete_at", "completed_at", "role", "content", "attachments", "metadata"})
+public record MessageObject(
+        String id,
+        long createdAt,
+        String assistantId,
+        String threadId,
+        String runId,
+        String status,
+        JsonNode incompleteDetails,
+        Long incompleteAt,
+        Long completedAt,
+        String role,
+        JsonNode content,
+        JsonNode attachments,
+        Map<String, String> metadata) {
+
+    @JsonProperty("object")
+    public String object() {
+        return "thread.message";
+    }
+
+    public MessageObject withMetadata(Map<String, String> newMetadata) {
+        return new MessageObject(id, createdAt, assistantId, threadId, runId, status, incompleteDetails, incompleteAt,
+                completedAt, role, content, attachments, newMetadata);
+    }
+}

@@ -1,0 +1,203 @@
+package io.spindle.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Parses and normalises {@code tools}, {@code tool_resources} and {@code response_format} the way the
+ * live API echoed them: functions gain {@code parameters} and {@code strict}, file_search gains its
+ * ranking options, code_interpreter gets an empty {@code file_ids} resource.
+ */
+public final class Tools {
+    private static final Pattern FUNCTION_NAME = Pattern.compile("^[a-zA-Z0-9_-]{1,64}$");
+    private static final List<String> TOOL_TYPES = List.of("code_interpreter", "file_search", "function");
+    private static final List<String> RANKERS = List.of("auto", "default_2024_08_21");
+    private static final String DEFAULT_RANKER = "default_2024_08_21";
+
+    private Tools() {}
+
+    /** The normalised tools array at {@code key}, or null when absent. */
+    public static ArrayNode tools(Body body, String key, int maxItems) {
+        List<JsonNode> items = body.array(key, 0, maxItems);
+        if (items == null) {
+            return null;
+        }
+        ArrayNode out = Json.array();
+        for (int i = 0; i < items.size(); i++) {
+            out.add(tool(items.get(i), body.param(key) + "[" + i + "]"));
+        }
+        return out;
+    }
+
+    private static ObjectNode tool(JsonNode item, String param) {
+        Body tool = Body.nested(item, param, Set.of("type", "function", "file_search"));
+        String type = tool.choice("type", TOOL_TYPES);
+        if (type == null) {
+            throw Body.missing(tool.param("type"));
+        }
+        ObjectNode out = Json.object().put("type", type);
+        switch (type) {
+            case "function" -> out.set("function", function(tool));
+            case "file_search" -> out.set("file_search", fileSearch(tool));
+            default -> {
+                if (tool.has("function") || tool.has("file_search")) {
+                    String extra = tool.has("function") ? "function" : "file_search";
+                    throw ApiException.invalid("Unknown parameter: '" + tool.param(extra) + "'.", tool.param(extra), "unknown_parameter");
+                }
+            }
+        }
+        return out;
+    }
+
+    private static ObjectNode function(Body tool) {
+        Body fn = tool.object("function", Set.of("name", "description", "parameters", "strict"));
+        if (fn == null) {
+            throw Body.missing(tool.param("function"));
+        }
+        String name = fn.requiredString("name", Integer.MAX_VALUE);
+        if (!FUNCTION_NAME.matcher(name).matches()) {
+            throw ApiException.invalid("Invalid '" + fn.param("name") + "': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$'.",
+                    fn.param("name"), "invalid_value");
+        }
+        ObjectNode out = Json.object().put("name", name);
+        String description = fn.string("description", 1024);
+        if (description != null) {
+            out.put("description", description);
+        }
+        JsonNode parameters = fn.raw("parameters");
+        if (parameters != null && !parameters.isObject()) {
+            throw Body.wrongType(fn.param("parameters"), "an object", parameters);
+        }
+        out.set("parameters", parameters != null ? parameters : Json.object().put("type", "object").set("properties", Json.object()));
+        Boolean strict = fn.bool("strict");
+        out.put("strict", strict != null && strict);
+        return out;
+    }
+
+    private static ObjectNode fileSearch(Body tool) {
+        Body fs = tool.object("file_search", Set.of("max_num_results", "ranking_options"));
+        ObjectNode out = Json.object();
+        String ranker = DEFAULT_RANKER;
+        double threshold = 0.0;
+        if (fs != null) {
+            Long max = fs.integer("max_num_results", 1, 50);
+            if (max != null) {
+                out.put("max_num_results", max);
+            }
+            Body ranking = fs.object("ranking_options", Set.of("ranker", "score_threshold"));
+            if (ranking != null) {
+                String r = ranking.choice("ranker", RANKERS);
+                if (r != null && !r.equals("auto")) {
+                    ranker = r;
+                }
+                Double t = ranking.number("score_threshold", 0, 1);
+                if (t != null) {
+                    threshold = t;
+                }
+            }
+        }
+        ObjectNode ranking = out.putObject("ranking_options");
+        ranking.put("ranker", ranker).put("score_threshold", threshold).putNull("hybrid_search");
+        return out;
+    }
+
+    /**
+     * The normalised {@code tool_resources} at {@code key}: {@code code_interpreter.file_ids} (at most 20)
+     * and {@code file_search.vector_store_ids} (at most 1). Returns null when absent.
+     */
+    public static ObjectNode resources(Body body, String key) {
+        Body res = body.object(key, Set.of("code_interpreter", "file_search"));
+        if (res == null) {
+            return null;
+        }
+        ObjectNode out = Json.object();
+        Body ci = res.object("code_interpreter", Set.of("file_ids"));
+        if (ci != null) {
+            out.putObject("code_interpreter").set("file_ids", ids(ci, "file_ids", 20, Ids.FILE));
+        }
+        Body fs = res.object("file_search", Set.of("vector_store_ids", "vector_stores"));
+        if (fs != null) {
+            if (fs.has("vector_stores")) {
+                throw ApiException.invalid("Creating vector stores through '" + fs.param("vector_stores")
+                        + "' is not supported by this server yet; create the vector store first and pass 'vector_store_ids'.",
+                        fs.param("vector_stores"), "unsupported_parameter");
+            }
+            out.putObject("file_search").set("vector_store_ids", ids(fs, "vector_store_ids", 1, Ids.VECTOR_STORE));
+        }
+        return out;
+    }
+
+    private static ArrayNode ids(Body body, String key, int max, String prefix) {
+        List<JsonNode> items = body.array(key, 0, max);
+        ArrayNode out = Json.array();
+        if (items == null) {
+            return out;
+        }
+        for (int i = 0; i < items.size(); i++) {
+            String param = body.param(key) + "[" + i + "]";
+            JsonNode v = items.get(i);
+            if (!v.isTextual()) {
+                throw Body.wrongType(param, "a string", v);
+            }
+            out.add(Ids.require(param, v.textValue(), prefix));
+        }
+        return out;
+    }
+
+    /** Adds the empty {@code code_interpreter.file_ids} resource the live API showed once the tool is enabled. */
+    public static ObjectNode withToolDefaults(JsonNode resources, JsonNode tools) {
+        ObjectNode out = resources == null ? Json.object() : (ObjectNode) resources.deepCopy();
+        boolean codeInterpreter = false;
+        for (JsonNode t : tools) {
+            codeInterpreter |= "code_interpreter".equals(t.path("type").asText());
+        }
+        if (codeInterpreter && !out.has("code_interpreter")) {
+            out.putObject("code_interpreter").putArray("file_ids");
+        }
+        return out;
+    }
+
+    /** {@code response_format}: {@code "auto"}, or {@code {"type": text | json_object | json_schema}}; echoed as sent. */
+    public static JsonNode responseFormat(Body body, String key) {
+        JsonNode v = body.raw(key);
+        if (v == null) {
+            return null;
+        }
+        String param = body.param(key);
+        if (v.isTextual()) {
+            if (!v.textValue().equals("auto")) {
+                throw Body.invalidValue(param, v.textValue(), List.of("auto"));
+            }
+            return v;
+        }
+        Body format = Body.nested(v, param, Set.of("type", "json_schema"));
+        String type = format.choice("type", List.of("text", "json_object", "json_schema"));
+        if (type == null) {
+            throw Body.missing(format.param("type"));
+        }
+        if (type.equals("json_schema")) {
+            Body schema = format.object("json_schema", Set.of("name", "description", "schema", "strict"));
+            if (schema == null) {
+                throw Body.missing(format.param("json_schema"));
+            }
+            String name = schema.requiredString("name", 64);
+            if (!FUNCTION_NAME.matcher(name).matches()) {
+                throw ApiException.invalid("Invalid '" + schema.param("name") + "': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]{1,64}$'.",
+                        schema.param("name"), "invalid_value");
+            }
+            schema.string("description", Integer.MAX_VALUE);
+            JsonNode s = schema.raw("schema");
+            if (s != null && !s.isObject()) {
+                throw Body.wrongType(schema.param("schema"), "an object", s);
+            }
+            schema.bool("strict");
+        } else if (format.has("json_schema")) {
+            throw ApiException.invalid("Unknown parameter: '" + format.param("json_schema") + "'.", format.param("json_schema"), "unknown_parameter");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,56 @@
+package io.spindle.http;
+
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HttpException;
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.DirectHandlers;
+import io.spindle.Settings;
+import io.spindle.api.ApiException;
+import io.spindle.store.Store;
+import java.time.InstantSource;
+import java.util.Map;
+
+/** The HTTP surface: every route Spindle answers, in one readable table. */
+public final class ApiServer {
+    private ApiServer() {}
+
+    public static WebServer start(Settings settings, Store store, InstantSource clock) {
+        return WebServer.builder()
+                .host(settings.host())
+                .port(settings.port())
+                .maxPayloadSize(settings.maxBodyBytes())
+                .shutdownHook(false)
+                .directHandlers(directHandlers())
+                .routing(routing -> routes(routing, settings, store, clock))
+                .build()
+                .start();
+    }
+
+    static void routes(HttpRouting.Builder routing, Settings settings, Store store, InstantSource clock) {
+        routing.addFilter(new AccessFilter(settings))
+                .get("/healthz", (req, res) -> Http.send(res, Map.of("status", "ok")))
+                .get("/readyz", (req, res) -> {
+                    boolean ready = store.ping();
+                    Http.send(res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
+                            io.spindle.api.Json.writeBytes(Map.of("status", ready ? "ready" : "storage unreachable")));
+                })
+                .register("/v1",
+                        new AssistantRoutes(store, clock),
+                        new ThreadRoutes(store, clock),
+                        new MessageRoutes(store, clock))
+                .any(Http::notFound)
+                .error(ApiException.class, Errors::api)
+                .error(HttpException.class, Errors::http)
+                .error(Throwable.class, Errors::internal);
+    }
+
+    private static DirectHandlers directHandlers() {
+        DirectHandlers.Builder builder = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            builder.addHandler(type, Errors.DIRECT);
+        }
+        return builder.build();
+    }
+}

@@ -1,0 +1,70 @@
+package io.spindle.http;
+
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.spindle.api.ApiException;
+import io.spindle.api.AssistantObject;
+import io.spindle.api.AssistantRequest;
+import io.spindle.api.DeletedObject;
+import io.spindle.api.Ids;
+import io.spindle.store.Store;
+import java.time.InstantSource;
+
+/** {@code /v1/assistants}: create, list, retrieve, modify, delete. */
+final class AssistantRoutes implements HttpService {
+    private final Store store;
+    private final InstantSource clock;
+
+    AssistantRoutes(Store store, InstantSource clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/assistants", this::create)
+                .get("/assistants", this::list)
+                .any("/assistants", Http::methodNotAllowed)
+                .get("/assistants/{assistant_id}", this::retrieve)
+                .post("/assistants/{assistant_id}", this::modify)
+                .delete("/assistants/{assistant_id}", this::delete)
+                .any("/assistants/{assistant_id}", Http::methodNotAllowed);
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        AssistantObject assistant = AssistantRequest.create(Http.body(req), Ids.assistant(), clock.instant().getEpochSecond());
+        store.insertAssistant(Http.project(req), assistant);
+        Http.send(res, assistant);
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        Http.send(res, store.assistants(Http.project(req), Http.listQuery(req)));
+    }
+
+    private void retrieve(ServerRequest req, ServerResponse res) {
+        Http.send(res, find(req));
+    }
+
+    private void modify(ServerRequest req, ServerResponse res) {
+        AssistantObject modified = AssistantRequest.modify(find(req), Http.body(req));
+        if (!store.updateAssistant(Http.project(req), modified)) {
+            throw ApiException.notFound("assistant", modified.id());
+        }
+        Http.send(res, modified);
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        String id = Http.pathId(req, "assistant_id", Ids.ASSISTANT);
+        if (!store.deleteAssistant(Http.project(req), id)) {
+            throw ApiException.notFound("assistant", id);
+        }
+        Http.send(res, DeletedObject.of(id, "assistant.deleted"));
+    }
+
+    private AssistantObject find(ServerRequest req) {
+        String id = Http.pathId(req, "assistant_id", Ids.ASSISTANT);
+        return store.assistant(Http.project(req), id).orElseThrow(() -> ApiException.notFound("assistant", id));
+    }
+}

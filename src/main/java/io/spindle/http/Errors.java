@@ -1,0 +1,72 @@
+package io.spindle.http;
+
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HttpException;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.spindle.api.ApiException;
+import io.spindle.api.Json;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** Turns every failure into OpenAI's error body; internal faults are logged with their stack trace. */
+final class Errors {
+    private static final Logger LOG = Logger.getLogger(Errors.class.getName());
+    static final String SERVER_ERROR_MESSAGE = "The server had an error processing your request. Sorry about that! "
+            + "You can retry your request, or contact us through our help center at help.openai.com if you keep seeing this error.";
+
+    private Errors() {}
+
+    static byte[] body(String message, String type, String param, String code) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", message);
+        error.put("type", type);
+        error.put("param", param);
+        error.put("code", code);
+        return Json.writeBytes(Map.of("error", error));
+    }
+
+    static void api(ServerRequest req, ServerResponse res, ApiException e) {
+        Http.send(res, Status.create(e.kind().status),
+                body(e.getMessage(), e.kind().type, e.param(), e.code()));
+    }
+
+    /** Helidon's own HTTP errors raised inside routing (e.g. a body over the size limit). */
+    static void http(ServerRequest req, ServerResponse res, HttpException e) {
+        if (e.status().code() >= 500) {
+            internal(req, res, e);
+            return;
+        }
+        Status status = e.status();
+        String message = status.code() == 413 ? tooLargeMessage() : e.getMessage();
+        Http.send(res, status, body(message, "invalid_request_error", null, null));
+    }
+
+    static void internal(ServerRequest req, ServerResponse res, Throwable e) {
+        String requestId = res.headers().first(Http.REQUEST_ID).orElse("");
+        LOG.log(Level.SEVERE, "request " + requestId + " " + req.prologue().method().text() + " " + req.prologue().uriPath().rawPath() + " failed", e);
+        Http.send(res, Status.INTERNAL_SERVER_ERROR_500,
+                body(SERVER_ERROR_MESSAGE + " (Please include the request ID " + requestId + " in your message.)",
+                        "server_error", null, null));
+    }
+
+    /** Failures Helidon answers before routing (unparseable request, body over the limit, ...). */
+    static final DirectHandler DIRECT = (request, eventType, status, headers, message) -> {
+        String text = status.code() == 413 ? tooLargeMessage() : message == null || message.isBlank() ? status.reasonPhrase() : message;
+        headers.set(HeaderNames.CONTENT_TYPE, Http.JSON);
+        return DirectHandler.TransportResponse.builder()
+                .status(status)
+                .headers(headers)
+                .entity(body(text, status.code() >= 500 ? "server_error" : "invalid_request_error", null, null))
+                .keepAlive(eventType.keepAlive())
+                .build();
+    };
+
+    private static String tooLargeMessage() {
+        return "Request body too large. Reduce the size of the request body and try again.";
+    }
+}

@@ -1,0 +1,91 @@
+package io.spindle.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.spindle.api.ApiException;
+import io.spindle.api.Ids;
+import io.spindle.api.Json;
+import io.spindle.api.ListQuery;
+import java.io.IOException;
+import java.io.InputStream;
+
+/** What every route needs: the caller's project, the JSON body, path ids, and writing JSON back. */
+final class Http {
+    static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
+    static final String JSON = "application/json";
+
+    private Http() {}
+
+    /** The project of the API key that made the request (set by {@link AccessFilter}). */
+    static String project(ServerRequest req) {
+        return req.context().get(Caller.class).orElseThrow().project();
+    }
+
+    /** A path id, checked for its prefix before any lookup. */
+    static String pathId(ServerRequest req, String name, String prefix) {
+        return Ids.require(name, req.path().pathParameters().get(name), prefix);
+    }
+
+    static ListQuery listQuery(ServerRequest req) {
+        return ListQuery.parse(name -> req.query().first(name).orElse(null));
+    }
+
+    static String query(ServerRequest req, String name) {
+        return req.query().first(name).orElse(null);
+    }
+
+    /** The request body as JSON; an absent body reads as {@code {}}. */
+    static JsonNode body(ServerRequest req) {
+        if (!req.content().hasEntity()) {
+            return Json.object();
+        }
+        try (InputStream in = req.content().inputStream()) {
+            byte[] bytes = in.readAllBytes();
+            if (isBlank(bytes)) {
+                return Json.object();
+            }
+            return Json.MAPPER.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                    + "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+                    + "valid JSON. If you have trouble figuring out how to fix this, please contact us through our help "
+                    + "center at help.openai.com.)");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    static void send(ServerResponse res, Object value) {
+        send(res, Status.OK_200, Json.writeBytes(value));
+    }
+
+    static void send(ServerResponse res, Status status, byte[] json) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, JSON);
+        res.send(json);
+    }
+
+    static void notFound(ServerRequest req, ServerResponse res) {
+        throw new ApiException(ApiException.Kind.NOT_FOUND,
+                "Invalid URL (" + req.prologue().method().text() + " " + req.prologue().uriPath().rawPath() + ")", null, null);
+    }
+
+    static void methodNotAllowed(ServerRequest req, ServerResponse res) {
+        throw new ApiException(ApiException.Kind.METHOD_NOT_ALLOWED,
+                "Invalid method for URL (" + req.prologue().method().text() + " " + req.prologue().uriPath().rawPath() + ")", null, null);
+    }
+
+    private static boolean isBlank(byte[] bytes) {
+        for (byte b : bytes) {
+            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,81 @@
+package io.spindle.http;
+
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.spindle.api.ApiException;
+import io.spindle.api.DeletedObject;
+import io.spindle.api.Ids;
+import io.spindle.api.MessageObject;
+import io.spindle.api.MessageRequest;
+import io.spindle.api.ThreadObject;
+import io.spindle.store.Store;
+import java.time.InstantSource;
+
+/** {@code /v1/threads/{thread_id}/messages}: create, list, retrieve, modify, delete. */
+final class MessageRoutes implements HttpService {
+    private final Store store;
+    private final InstantSource clock;
+
+    MessageRoutes(Store store, InstantSource clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/threads/{thread_id}/messages", this::create)
+                .get("/threads/{thread_id}/messages", this::list)
+                .any("/threads/{thread_id}/messages", Http::methodNotAllowed)
+                .get("/threads/{thread_id}/messages/{message_id}", this::retrieve)
+                .post("/threads/{thread_id}/messages/{message_id}", this::modify)
+                .delete("/threads/{thread_id}/messages/{message_id}", this::delete)
+                .any("/threads/{thread_id}/messages/{message_id}", Http::methodNotAllowed);
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        ThreadObject thread = ThreadRoutes.find(store, req);
+        MessageRequest.Parsed parsed = MessageRequest.parse(Http.body(req));
+        MessageObject message = parsed.toMessage(Ids.message(), thread.id(), clock.instant().getEpochSecond());
+        store.insertMessage(Http.project(req), message);
+        Http.send(res, message);
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        ThreadObject thread = ThreadRoutes.find(store, req);
+        String runId = Http.query(req, "run_id");
+        if (runId != null) {
+            Ids.require("run_id", runId, Ids.RUN);
+        }
+        Http.send(res, store.messages(Http.project(req), thread.id(), runId, Http.listQuery(req)));
+    }
+
+    private void retrieve(ServerRequest req, ServerResponse res) {
+        Http.send(res, find(req));
+    }
+
+    private void modify(ServerRequest req, ServerResponse res) {
+        MessageObject current = find(req);
+        MessageObject modified = current.withMetadata(MessageRequest.modifyMetadata(Http.body(req), current.metadata()));
+        if (!store.updateMessage(Http.project(req), modified)) {
+            throw ApiException.notFound("message", modified.id());
+        }
+        Http.send(res, modified);
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        ThreadObject thread = ThreadRoutes.find(store, req);
+        String id = Http.pathId(req, "message_id", Ids.MESSAGE);
+        if (!store.deleteMessage(Http.project(req), thread.id(), id)) {
+            throw ApiException.notFound("message", id);
+        }
+        Http.send(res, DeletedObject.of(id, "thread.message.deleted"));
+    }
+
+    private MessageObject find(ServerRequest req) {
+        ThreadObject thread = ThreadRoutes.find(store, req);
+        String id = Http.pathId(req, "message_id", Ids.MESSAGE);
+        return store.message(Http.project(req), thread.id(), id).orElseThrow(() -> ApiException.notFound("message", id));
+    }
+}

@@ -1,0 +1,73 @@
+package io.spindle.http;
+
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.spindle.api.ApiException;
+import io.spindle.api.DeletedObject;
+import io.spindle.api.Ids;
+import io.spindle.api.MessageObject;
+import io.spindle.api.ThreadObject;
+import io.spindle.api.ThreadRequest;
+import io.spindle.store.Store;
+import java.time.InstantSource;
+import java.util.List;
+
+/** {@code /v1/threads}: create (with initial messages), retrieve, modify, delete. There is no list. */
+final class ThreadRoutes implements HttpService {
+    private final Store store;
+    private final InstantSource clock;
+
+    ThreadRoutes(Store store, InstantSource clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/threads", this::create)
+                .any("/threads", Http::methodNotAllowed)
+                .get("/threads/{thread_id}", this::retrieve)
+                .post("/threads/{thread_id}", this::modify)
+                .delete("/threads/{thread_id}", this::delete)
+                .any("/threads/{thread_id}", Http::methodNotAllowed);
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        ThreadRequest.Parsed parsed = ThreadRequest.create(Http.body(req));
+        long now = clock.instant().getEpochSecond();
+        ThreadObject thread = parsed.toThread(Ids.thread(), now);
+        List<MessageObject> messages = parsed.messages().stream()
+                .map(m -> m.toMessage(Ids.message(), thread.id(), now))
+                .toList();
+        store.insertThread(Http.project(req), thread, messages);
+        Http.send(res, thread);
+    }
+
+    private void retrieve(ServerRequest req, ServerResponse res) {
+        Http.send(res, find(store, req));
+    }
+
+    private void modify(ServerRequest req, ServerResponse res) {
+        ThreadObject modified = ThreadRequest.modify(find(store, req), Http.body(req));
+        if (!store.updateThread(Http.project(req), modified)) {
+            throw ApiException.notFound("thread", modified.id());
+        }
+        Http.send(res, modified);
+    }
+
+    private void delete(ServerRequest req, ServerResponse res) {
+        String id = Http.pathId(req, "thread_id", Ids.THREAD);
+        if (!store.deleteThread(Http.project(req), id)) {
+            throw ApiException.notFound("thread", id);
+        }
+        Http.send(res, DeletedObject.of(id, "thread.deleted"));
+    }
+
+    /** The thread named in the path, or a 404; shared with the routes below a thread. */
+    static ThreadObject find(Store store, ServerRequest req) {
+        String id = Http.pathId(req, "thread_id", Ids.THREAD);
+        return store.thread(Http.project(req), id).orElseThrow(() -> ApiException.notFound("thread", id));
+    }
+}

@@ -1,0 +1,133 @@
+package io.spindle.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.flywaydb.core.Flyway;
+
+/**
+ * A pooled connection to SQLite or PostgreSQL with its migrations applied. Reads run in
+ * auto-commit; writes run in one transaction each. On SQLite, writes take a lock first: SQLite has
+ * one writer at a time, and queueing in Java is fairer and cheaper than SQLite's busy-retry loop.
+ */
+public final class Database implements AutoCloseable {
+
+    /** The two places where SQLite and PostgreSQL differ for us. */
+    public enum Dialect {
+        SQLITE("classpath:db/sqlite"),
+        POSTGRESQL("classpath:db/postgresql");
+
+        final String migrations;
+
+        Dialect(String migrations) {
+            this.migrations = migrations;
+        }
+    }
+
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private final HikariDataSource pool;
+    private final Dialect dialect;
+    private final ReentrantLock writeLock;
+
+    private Database(HikariDataSource pool, Dialect dialect) {
+        this.pool = pool;
+        this.dialect = dialect;
+        this.writeLock = dialect == Dialect.SQLITE ? new ReentrantLock() : null;
+        Flyway.configure().dataSource(pool).locations(dialect.migrations).load().migrate();
+    }
+
+    /** SQLite in {@code dataDir/spindle.db}: WAL, so an answered write survives a kill -9. */
+    public static Database sqlite(Path dataDir) {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
+        }
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("spindle-sqlite");
+        config.setJdbcUrl("jdbc:sqlite:" + dataDir.resolve("spindle.db").toAbsolutePath());
+        config.addDataSourceProperty("journal_mode", "WAL");
+        // NORMAL in WAL mode loses nothing on a process crash; only a power cut can drop the last commits.
+        config.addDataSourceProperty("synchronous", "NORMAL");
+        config.addDataSourceProperty("busy_timeout", "30000");
+        config.addDataSourceProperty("foreign_keys", "true");
+        config.setMaximumPoolSize(8);
+        return new Database(new HikariDataSource(config), Dialect.SQLITE);
+    }
+
+    /** PostgreSQL from a {@code postgresql://user:pass@host:port/db} or {@code jdbc:postgresql://} URL. */
+    public static Database postgres(String url, int poolSize) {
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("spindle-postgres");
+        if (url.startsWith("jdbc:")) {
+            config.setJdbcUrl(url);
+        } else {
+            URI uri = URI.create(url);
+            int port = uri.getPort() < 0 ? 5432 : uri.getPort();
+            String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
+            config.setJdbcUrl("jdbc:postgresql://" + uri.getHost() + ":" + port + uri.getRawPath() + query);
+            if (uri.getRawUserInfo() != null) {
+                String[] userInfo = uri.getRawUserInfo().split(":", 2);
+                config.setUsername(URLDecoder.decode(userInfo[0], StandardCharsets.UTF_8));
+                if (userInfo.length > 1) {
+                    config.setPassword(URLDecoder.decode(userInfo[1], StandardCharsets.UTF_8));
+                }
+            }
+        }
+        config.setMaximumPoolSize(poolSize);
+        return new Database(new HikariDataSource(config), Dialect.POSTGRESQL);
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    public <T> T read(Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    public <T> T write(Work<T> work) {
+        if (writeLock != null) {
+            writeLock.lock();
+        }
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        } finally {
+            if (writeLock != null) {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}
