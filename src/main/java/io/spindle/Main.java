@@ -8,7 +8,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws InterruptedException {
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$-7s %3$s: %5$s%6$s%n");
+        configureLogging();
         String command = args.length == 0 ? "--help" : args[0];
         switch (command) {
             case "serve" -> serve();
@@ -37,6 +37,17 @@ public final class Main {
             stopped.countDown();
         }, "spindle-shutdown"));
         stopped.await();
+    }
+
+    private static void configureLogging() {
+        if (System.getProperty("java.util.logging.config.file") != null) {
+            return;
+        }
+        try (var config = Main.class.getResourceAsStream("/logging.properties")) {
+            java.util.logging.LogManager.getLogManager().readConfiguration(config);
+        } catch (java.io.IOException e) {
+            System.err.println("spindle: cannot read logging.properties: " + e.getMessage());
+        }
     }
 
     static String help() {
