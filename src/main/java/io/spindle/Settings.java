@@ -2,6 +2,7 @@ package io.spindle;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +18,16 @@ public record Settings(
         Path dataDir,
         Optional<String> databaseUrl,
         Map<String, String> apiKeys,
-        URI upstreamUrl,
-        Optional<String> upstreamApiKey,
-        long maxBodyBytes) {
+        long maxBodyBytes,
+        String nodeId,
+        Upstream upstream,
+        Runs runs) {
+
+    /** The OpenAI-compatible model endpoint runs call. */
+    public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens) {}
+
+    /** How runs are executed. */
+    public record Runs(Duration expiry, int pollAfterMillis, int maxToolRounds, Duration lease, int maxConcurrent) {}
 
     /** A documented environment variable; the list below feeds {@code --help} and the README table. */
     public record Variable(String name, String defaultValue, String description) {}
@@ -32,6 +40,16 @@ public record Settings(
             new Variable("SPINDLE_API_KEYS", "(unset)", "Comma-separated `key` or `key:project` entries. Unset: no authentication (loopback only). A key without a project belongs to project `default`."),
             new Variable("SPINDLE_UPSTREAM_URL", "https://api.openai.com/v1", "Base URL of the OpenAI-compatible Chat Completions endpoint runs call."),
             new Variable("SPINDLE_UPSTREAM_API_KEY", "(unset; falls back to OPENAI_API_KEY)", "API key sent to the upstream model endpoint."),
+            new Variable("SPINDLE_UPSTREAM_TIMEOUT_SECONDS", "120", "Seconds the model endpoint may stay silent (before its first byte or between chunks) before the call fails."),
+            new Variable("SPINDLE_UPSTREAM_RETRIES", "2", "Retries of a failed model call (429, 5xx, time-outs, resets), with exponential backoff."),
+            new Variable("SPINDLE_UPSTREAM_RETRY_BASE_MS", "500", "First backoff delay in milliseconds; doubles per retry, at most 8 s."),
+            new Variable("SPINDLE_CONTEXT_TOKENS", "128000", "Context window assumed for the model: truncation `auto` keeps prompts within it."),
+            new Variable("SPINDLE_RUN_EXPIRY_SECONDS", "600", "A run expires this many seconds after creation (expires_at = created_at + this)."),
+            new Variable("SPINDLE_POLL_AFTER_MS", "250", "Sent as openai-poll-after-ms on run responses: how often SDK pollers ask again."),
+            new Variable("SPINDLE_MAX_TOOL_ROUNDS", "50", "Most function-call rounds one run may take; past it the run fails."),
+            new Variable("SPINDLE_LEASE_SECONDS", "30", "A node that stops heartbeating loses its runs to other nodes after this many seconds."),
+            new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue."),
+            new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
             new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted request body in bytes; larger bodies get 413."));
 
     public static final String DEFAULT_PROJECT = "default";
@@ -53,10 +71,22 @@ public record Settings(
         if (apiKeys.isEmpty() && !isLoopback(host)) {
             throw new Invalid("SPINDLE_API_KEYS must be set to listen on the non-loopback address SPINDLE_HOST=" + host);
         }
-        URI upstreamUrl = upstreamUrl(value(env, "SPINDLE_UPSTREAM_URL").orElse("https://api.openai.com/v1"));
-        Optional<String> upstreamKey = value(env, "SPINDLE_UPSTREAM_API_KEY").or(() -> value(env, "OPENAI_API_KEY"));
         long maxBody = intValue(env, "SPINDLE_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, Integer.MAX_VALUE);
-        return new Settings(host, port, dataDir, databaseUrl, apiKeys, upstreamUrl, upstreamKey, maxBody);
+        String nodeId = value(env, "SPINDLE_NODE_ID").orElseGet(() -> hostName() + ":" + port);
+        Upstream upstream = new Upstream(
+                upstreamUrl(value(env, "SPINDLE_UPSTREAM_URL").orElse("https://api.openai.com/v1")),
+                value(env, "SPINDLE_UPSTREAM_API_KEY").or(() -> value(env, "OPENAI_API_KEY")),
+                Duration.ofSeconds(intValue(env, "SPINDLE_UPSTREAM_TIMEOUT_SECONDS", 120, 1, 86_400)),
+                intValue(env, "SPINDLE_UPSTREAM_RETRIES", 2, 0, 10),
+                Duration.ofMillis(intValue(env, "SPINDLE_UPSTREAM_RETRY_BASE_MS", 500, 0, 60_000)),
+                intValue(env, "SPINDLE_CONTEXT_TOKENS", 128_000, 1_000, 100_000_000));
+        Runs runs = new Runs(
+                Duration.ofSeconds(intValue(env, "SPINDLE_RUN_EXPIRY_SECONDS", 600, 1, 31_536_000)),
+                intValue(env, "SPINDLE_POLL_AFTER_MS", 250, 0, 60_000),
+                intValue(env, "SPINDLE_MAX_TOOL_ROUNDS", 50, 1, 10_000),
+                Duration.ofSeconds(intValue(env, "SPINDLE_LEASE_SECONDS", 30, 2, 3_600)),
+                intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 1, 100_000));
+        return new Settings(host, port, dataDir, databaseUrl, apiKeys, maxBody, nodeId, upstream, runs);
     }
 
     public boolean authRequired() {
@@ -117,6 +147,14 @@ public record Settings(
             return uri;
         } catch (IllegalArgumentException e) {
             throw new Invalid("SPINDLE_UPSTREAM_URL is not a valid URL: '" + raw + "'");
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
         }
     }
 

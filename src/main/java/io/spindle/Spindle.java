@@ -1,7 +1,11 @@
 package io.spindle;
 
 import io.helidon.webserver.WebServer;
+import io.spindle.engine.RunEngine;
+import io.spindle.engine.Runs;
 import io.spindle.http.ApiServer;
+import io.spindle.store.RunQueue;
+import io.spindle.upstream.ChatClient;
 import io.spindle.store.Database;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Store;
@@ -13,10 +17,14 @@ public final class Spindle implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Spindle.class.getName());
 
     private final Store store;
+    private final ChatClient chat;
+    private final RunEngine engine;
     private final WebServer server;
 
-    private Spindle(Store store, WebServer server) {
+    private Spindle(Store store, ChatClient chat, RunEngine engine, WebServer server) {
         this.store = store;
+        this.chat = chat;
+        this.engine = engine;
         this.server = server;
     }
 
@@ -25,15 +33,23 @@ public final class Spindle implements AutoCloseable {
                 .map(url -> Database.postgres(url, 16))
                 .orElseGet(() -> Database.sqlite(settings.dataDir()));
         Store store = new JdbcStore(db);
+        Settings.Upstream up = settings.upstream();
+        ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase()));
+        RunEngine engine = new RunEngine(store, new RunQueue(db), chat, settings, clock);
         try {
-            WebServer server = ApiServer.start(settings, store, clock);
+            engine.start();
+            Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
+            WebServer server = ApiServer.start(settings, store, runs, clock);
             LOG.info("storage: " + (settings.databaseUrl().isPresent() ? "PostgreSQL" : "SQLite in " + settings.dataDir().toAbsolutePath()));
             if (!settings.authRequired()) {
                 LOG.warning("SPINDLE_API_KEYS is not set: every request is accepted without an API key (project 'default')");
             }
-            LOG.info("listening on http://" + settings.host() + ":" + server.port() + "/v1");
-            return new Spindle(store, server);
+            LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
+                    + "/v1; model endpoint " + up.url());
+            return new Spindle(store, chat, engine, server);
         } catch (RuntimeException e) {
+            engine.close();
+            chat.close();
             store.close();
             throw e;
         }
@@ -50,6 +66,8 @@ public final class Spindle implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
+        engine.close();
+        chat.close();
         store.close();
     }
 }

@@ -8,6 +8,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.DirectHandlers;
 import io.spindle.Settings;
 import io.spindle.api.ApiException;
+import io.spindle.engine.Runs;
 import io.spindle.store.Store;
 import java.time.InstantSource;
 import java.util.Map;
@@ -16,19 +17,19 @@ import java.util.Map;
 public final class ApiServer {
     private ApiServer() {}
 
-    public static WebServer start(Settings settings, Store store, InstantSource clock) {
+    public static WebServer start(Settings settings, Store store, Runs runs, InstantSource clock) {
         return WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
                 .maxPayloadSize(settings.maxBodyBytes())
                 .shutdownHook(false)
                 .directHandlers(directHandlers())
-                .routing(routing -> routes(routing, settings, store, clock))
+                .routing(routing -> routes(routing, settings, store, runs, clock))
                 .build()
                 .start();
     }
 
-    static void routes(HttpRouting.Builder routing, Settings settings, Store store, InstantSource clock) {
+    static void routes(HttpRouting.Builder routing, Settings settings, Store store, Runs runs, InstantSource clock) {
         routing.addFilter(new AccessFilter(settings))
                 .get("/healthz", (req, res) -> Http.send(res, Map.of("status", "ok")))
                 .get("/readyz", (req, res) -> {
@@ -37,6 +38,8 @@ public final class ApiServer {
                             io.spindle.api.Json.writeBytes(Map.of("status", ready ? "ready" : "storage unreachable")));
                 })
                 .register("/v1",
+                        // before ThreadRoutes: POST /threads/runs must not read as POST /threads/{thread_id}
+                        new RunRoutes(store, runs, settings.runs().pollAfterMillis()),
                         new AssistantRoutes(store, clock),
                         new ThreadRoutes(store, clock),
                         new MessageRoutes(store, clock))

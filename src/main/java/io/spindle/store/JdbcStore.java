@@ -6,6 +6,8 @@ import io.spindle.api.Json;
 import io.spindle.api.ListPage;
 import io.spindle.api.ListQuery;
 import io.spindle.api.MessageObject;
+import io.spindle.api.RunObject;
+import io.spindle.api.RunStepObject;
 import io.spindle.api.ThreadObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -33,30 +35,30 @@ public final class JdbcStore implements Store {
 
     @Override
     public void insertAssistant(String project, AssistantObject a) {
-        db.write(c -> update(c, "INSERT INTO assistants (id, project, created_at, body) VALUES (?, ?, ?, ?)",
+        db.write(c -> Sql.update(c, "INSERT INTO assistants (id, project, created_at, body) VALUES (?, ?, ?, ?)",
                 a.id(), project, a.createdAt(), Json.write(a)));
     }
 
     @Override
     public Optional<AssistantObject> assistant(String project, String id) {
-        return db.read(c -> one(c, AssistantObject.class, "SELECT body FROM assistants WHERE project = ? AND id = ?", project, id));
+        return db.read(c -> Sql.one(c, AssistantObject.class, "SELECT body FROM assistants WHERE project = ? AND id = ?", project, id));
     }
 
     @Override
     public boolean updateAssistant(String project, AssistantObject a) {
-        return db.write(c -> update(c, "UPDATE assistants SET body = ? WHERE project = ? AND id = ?",
+        return db.write(c -> Sql.update(c, "UPDATE assistants SET body = ? WHERE project = ? AND id = ?",
                 Json.write(a), project, a.id())) == 1;
     }
 
     @Override
     public boolean deleteAssistant(String project, String id) {
-        return db.write(c -> update(c, "DELETE FROM assistants WHERE project = ? AND id = ?", project, id)) == 1;
+        return db.write(c -> Sql.update(c, "DELETE FROM assistants WHERE project = ? AND id = ?", project, id)) == 1;
     }
 
     @Override
     public ListPage<AssistantObject> assistants(String project, ListQuery query) {
-        return db.read(c -> page(c, AssistantObject.class, AssistantObject::id, "assistants",
-                new Scope("project = ?", project), query));
+        return db.read(c -> Sql.page(c, AssistantObject.class, AssistantObject::id, "assistants",
+                new Sql.Scope("project = ?", project), query));
     }
 
     // ---- threads
@@ -64,7 +66,7 @@ public final class JdbcStore implements Store {
     @Override
     public void insertThread(String project, ThreadObject t, List<MessageObject> messages) {
         db.write(c -> {
-            update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
+            Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
                     t.id(), project, t.createdAt(), Json.write(t));
             for (MessageObject m : messages) {
                 insertMessage(c, project, m);
@@ -75,20 +77,20 @@ public final class JdbcStore implements Store {
 
     @Override
     public Optional<ThreadObject> thread(String project, String id) {
-        return db.read(c -> one(c, ThreadObject.class, "SELECT body FROM threads WHERE project = ? AND id = ?", project, id));
+        return db.read(c -> Sql.one(c, ThreadObject.class, "SELECT body FROM threads WHERE project = ? AND id = ?", project, id));
     }
 
     @Override
     public boolean updateThread(String project, ThreadObject t) {
-        return db.write(c -> update(c, "UPDATE threads SET body = ? WHERE project = ? AND id = ?",
+        return db.write(c -> Sql.update(c, "UPDATE threads SET body = ? WHERE project = ? AND id = ?",
                 Json.write(t), project, t.id())) == 1;
     }
 
     @Override
     public boolean deleteThread(String project, String id) {
         return db.write(c -> {
-            update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ?", project, id);
-            return update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 1;
+            Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ?", project, id);
+            return Sql.update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 1;
         });
     }
 
@@ -96,38 +98,133 @@ public final class JdbcStore implements Store {
 
     @Override
     public void insertMessage(String project, MessageObject m) {
-        db.write(c -> insertMessage(c, project, m));
+        db.write(c -> {
+            activeRun(c, m.threadId()).ifPresent(runId -> {
+                throw ApiException.invalid("Can't add messages to " + m.threadId() + " while a run " + runId + " is active.");
+            });
+            return insertMessage(c, project, m);
+        });
     }
 
     private static int insertMessage(Connection c, String project, MessageObject m) throws SQLException {
-        return update(c, "INSERT INTO messages (id, project, thread_id, run_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+        return Sql.update(c, "INSERT INTO messages (id, project, thread_id, run_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
                 m.id(), project, m.threadId(), m.runId(), m.createdAt(), Json.write(m));
     }
 
     @Override
     public Optional<MessageObject> message(String project, String threadId, String id) {
-        return db.read(c -> one(c, MessageObject.class,
+        return db.read(c -> Sql.one(c, MessageObject.class,
                 "SELECT body FROM messages WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id));
     }
 
     @Override
     public boolean updateMessage(String project, MessageObject m) {
-        return db.write(c -> update(c, "UPDATE messages SET body = ? WHERE project = ? AND thread_id = ? AND id = ?",
+        return db.write(c -> Sql.update(c, "UPDATE messages SET body = ? WHERE project = ? AND thread_id = ? AND id = ?",
                 Json.write(m), project, m.threadId(), m.id())) == 1;
     }
 
     @Override
     public boolean deleteMessage(String project, String threadId, String id) {
-        return db.write(c -> update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ? AND id = ?",
+        return db.write(c -> Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ? AND id = ?",
                 project, threadId, id)) == 1;
     }
 
     @Override
+    public List<MessageObject> threadMessages(String project, String threadId) {
+        return db.read(c -> Sql.all(c, MessageObject.class,
+                "SELECT body FROM messages WHERE project = ? AND thread_id = ? ORDER BY created_at, seq", project, threadId));
+    }
+
+    @Override
     public ListPage<MessageObject> messages(String project, String threadId, String runId, ListQuery query) {
-        Scope scope = runId == null
-                ? new Scope("project = ? AND thread_id = ?", project, threadId)
-                : new Scope("project = ? AND thread_id = ? AND run_id = ?", project, threadId, runId);
-        return db.read(c -> page(c, MessageObject.class, MessageObject::id, "messages", scope, query));
+        Sql.Scope scope = runId == null
+                ? new Sql.Scope("project = ? AND thread_id = ?", project, threadId)
+                : new Sql.Scope("project = ? AND thread_id = ? AND run_id = ?", project, threadId, runId);
+        return db.read(c -> Sql.page(c, MessageObject.class, MessageObject::id, "messages", scope, query));
+    }
+
+    // ---- runs and steps
+
+    @Override
+    public void insertRun(String project, RunObject run, ThreadObject newThread, List<MessageObject> messages) {
+        db.write(c -> {
+            if (newThread != null) {
+                Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
+                        newThread.id(), project, newThread.createdAt(), Json.write(newThread));
+            }
+            activeRun(c, run.threadId()).ifPresent(active -> {
+                throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
+            });
+            for (MessageObject m : messages) {
+                insertMessage(c, project, m);
+            }
+            return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run));
+        });
+    }
+
+    /**
+     * The active run of a thread, with the thread's row locked on PostgreSQL so that run and message
+     * creation on one thread serialise (SQLite has a single writer already).
+     */
+    private Optional<String> activeRun(Connection c, String threadId) throws SQLException {
+        if (db.dialect() == Database.Dialect.POSTGRESQL) {
+            Sql.execute(c, "SELECT id FROM threads WHERE id = ? FOR UPDATE", threadId);
+        }
+        try (PreparedStatement ps = Sql.prepare(c, "SELECT id FROM runs WHERE thread_id = ? AND status IN "
+                + "('queued', 'in_progress', 'requires_action', 'cancelling')", threadId);
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<RunObject> run(String project, String threadId, String id) {
+        return db.read(c -> Sql.one(c, RunObject.class,
+                "SELECT body FROM runs WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id));
+    }
+
+    @Override
+    public ListPage<RunObject> runs(String project, String threadId, ListQuery query) {
+        return db.read(c -> Sql.page(c, RunObject.class, RunObject::id, "runs",
+                new Sql.Scope("project = ? AND thread_id = ?", project, threadId), query));
+    }
+
+    @Override
+    public Optional<RunStepObject> step(String project, String threadId, String runId, String id) {
+        return db.read(c -> Sql.one(c, RunStepObject.class,
+                "SELECT body FROM run_steps WHERE project = ? AND thread_id = ? AND run_id = ? AND id = ?",
+                project, threadId, runId, id));
+    }
+
+    @Override
+    public ListPage<RunStepObject> steps(String project, String threadId, String runId, ListQuery query) {
+        return db.read(c -> Sql.page(c, RunStepObject.class, RunStepObject::id, "run_steps",
+                new Sql.Scope("project = ? AND thread_id = ? AND run_id = ?", project, threadId, runId), query));
+    }
+
+    @Override
+    public <T> T changeRun(String project, String runId, String leaseToken, Function<RunChange, T> change) {
+        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        return db.write(c -> {
+            RunObject run;
+            String token;
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT body, lease_token FROM runs WHERE project = ? AND id = ?" + lock,
+                    project, runId); ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw ApiException.notFound("run", runId);
+                }
+                run = Json.read(rs.getString(1), RunObject.class);
+                token = rs.getString(2);
+            }
+            if (leaseToken != null && !leaseToken.equals(token)) {
+                throw new LeaseLostException(runId);
+            }
+            RunChange pending = new RunChange(c, project, run);
+            T result = change.apply(pending);
+            pending.write();
+            return result;
+        });
     }
 
     // ---- health
@@ -144,86 +241,5 @@ public final class JdbcStore implements Store {
     @Override
     public void close() {
         db.close();
-    }
-
-    // ---- the SQL plumbing
-
-    /** The rows a list covers: a WHERE fragment and its arguments. */
-    private record Scope(String where, Object... args) {}
-
-    /**
-     * One page of a list ordered by (created_at, seq). The cursors {@code after}/{@code before} are ids
-     * of items in the same list; their position bounds the page.
-     */
-    private static <T> ListPage<T> page(Connection c, Class<T> type, Function<T, String> idOf, String table,
-                                        Scope scope, ListQuery q) throws SQLException {
-        List<Object> args = new ArrayList<>(List.of(scope.args()));
-        StringBuilder sql = new StringBuilder("SELECT body FROM ").append(table).append(" WHERE ").append(scope.where());
-        // Walking toward the `before` cursor reads backwards from it, then flips the page.
-        boolean backwards = q.before() != null && q.after() == null;
-        boolean sqlAscending = q.ascending() != backwards;
-        if (q.after() != null) {
-            sql.append(" AND (created_at, seq) ").append(q.ascending() ? ">" : "<").append(" (?, ?)");
-            args.addAll(position(c, table, scope, q.after(), "after"));
-        }
-        if (q.before() != null) {
-            sql.append(" AND (created_at, seq) ").append(q.ascending() ? "<" : ">").append(" (?, ?)");
-            args.addAll(position(c, table, scope, q.before(), "before"));
-        }
-        String direction = sqlAscending ? " ASC" : " DESC";
-        sql.append(" ORDER BY created_at").append(direction).append(", seq").append(direction).append(" LIMIT ?");
-        args.add(q.limit() + 1);
-        List<T> rows = all(c, type, sql.toString(), args.toArray());
-        boolean hasMore = rows.size() > q.limit();
-        List<T> data = new ArrayList<>(hasMore ? rows.subList(0, q.limit()) : rows);
-        if (backwards) {
-            Collections.reverse(data);
-        }
-        return data.isEmpty()
-                ? new ListPage<>(data, null, null, false)
-                : new ListPage<>(data, idOf.apply(data.getFirst()), idOf.apply(data.getLast()), hasMore);
-    }
-
-    private static List<Object> position(Connection c, String table, Scope scope, String id, String param) throws SQLException {
-        Object[] args = new Object[scope.args().length + 1];
-        System.arraycopy(scope.args(), 0, args, 0, scope.args().length);
-        args[scope.args().length] = id;
-        try (PreparedStatement ps = prepare(c, "SELECT created_at, seq FROM " + table + " WHERE " + scope.where() + " AND id = ?", args);
-             ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) {
-                throw ApiException.invalid("Invalid '" + param + "': '" + id + "' is not the id of an object in this list.",
-                        param, "invalid_value");
-            }
-            return List.of(rs.getLong(1), rs.getLong(2));
-        }
-    }
-
-    private static <T> Optional<T> one(Connection c, Class<T> type, String sql, Object... args) throws SQLException {
-        List<T> rows = all(c, type, sql, args);
-        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
-    }
-
-    private static <T> List<T> all(Connection c, Class<T> type, String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
-            List<T> out = new ArrayList<>();
-            while (rs.next()) {
-                out.add(Json.read(rs.getString(1), type));
-            }
-            return out;
-        }
-    }
-
-    private static int update(Connection c, String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = prepare(c, sql, args)) {
-            return ps.executeUpdate();
-        }
-    }
-
-    private static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
-        PreparedStatement ps = c.prepareStatement(sql);
-        for (int i = 0; i < args.length; i++) {
-            ps.setObject(i + 1, args[i]);
-        }
-        return ps;
     }
 }

@@ -4,9 +4,12 @@ import io.spindle.api.AssistantObject;
 import io.spindle.api.ListPage;
 import io.spindle.api.ListQuery;
 import io.spindle.api.MessageObject;
+import io.spindle.api.RunObject;
+import io.spindle.api.RunStepObject;
 import io.spindle.api.ThreadObject;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Everything Spindle keeps. Every call is scoped to a project: another project's objects do not
@@ -34,6 +37,7 @@ public interface Store extends AutoCloseable {
     /** Deletes a thread with everything in it. */
     boolean deleteThread(String project, String id);
 
+    /** Adds a message; refused while a run on the thread is active (the thread lock). */
     void insertMessage(String project, MessageObject message);
 
     Optional<MessageObject> message(String project, String threadId, String id);
@@ -42,8 +46,34 @@ public interface Store extends AutoCloseable {
 
     boolean deleteMessage(String project, String threadId, String id);
 
+    /** Every message of a thread, oldest first: what a run shows the model. */
+    List<MessageObject> threadMessages(String project, String threadId);
+
     /** Messages of a thread; {@code runId} filters when not null. */
     ListPage<MessageObject> messages(String project, String threadId, String runId, ListQuery query);
+
+    /**
+     * Creates a run in one transaction with what comes with it: a new thread (create thread and run;
+     * else null) and messages to add first. Refused while the thread has an active run.
+     */
+    void insertRun(String project, RunObject run, ThreadObject newThread, List<MessageObject> messages);
+
+    Optional<RunObject> run(String project, String threadId, String id);
+
+    ListPage<RunObject> runs(String project, String threadId, ListQuery query);
+
+    Optional<RunStepObject> step(String project, String threadId, String runId, String id);
+
+    ListPage<RunStepObject> steps(String project, String threadId, String runId, ListQuery query);
+
+    /**
+     * Reads a run, lets {@code change} decide its next state, and stores that state (run, steps,
+     * messages) in one transaction with the run's row locked. Every change of a run goes through
+     * here, from the API and from the engine alike. With a {@code leaseToken}, the change applies only
+     * while that lease still holds ({@link LeaseLostException} otherwise): a node that lost a run
+     * can never write to it again.
+     */
+    <T> T changeRun(String project, String runId, String leaseToken, Function<RunChange, T> change);
 
     /** True when the database answers. */
     boolean ping();

@@ -1,0 +1,212 @@
+package io.spindle.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.Json;
+import io.spindle.api.MessageObject;
+import io.spindle.api.RunObject;
+import io.spindle.api.RunStepObject;
+import io.spindle.api.Usage;
+import io.spindle.upstream.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the Chat Completions request for a run's next model call: the instructions as the system
+ * message, the thread's messages (truncated to the run's strategy and token budget), this run's
+ * earlier messages and function calls with their outputs, and the run's options.
+ */
+final class Prompt {
+
+    /** The request, its prompt size in tokens, and whether it cannot fit {@code max_prompt_tokens}. */
+    record Built(ObjectNode body, int promptTokens, boolean overPromptBudget) {}
+
+    private record Entry(ObjectNode message, int tokens) {}
+
+    private Prompt() {}
+
+    static Built build(RunObject run, List<MessageObject> threadMessages, List<RunStepObject> steps, Usage used,
+                       int contextTokens) {
+        String model = run.model();
+        List<Entry> history = new ArrayList<>();
+        for (MessageObject m : threadMessages) {
+            if (!run.id().equals(m.runId())) {
+                history.add(entry(model, threadMessage(m)));
+            }
+        }
+        Map<String, MessageObject> byId = threadMessages.stream().collect(Collectors.toMap(MessageObject::id, Function.identity()));
+        List<Entry> own = ownTurns(model, run, steps, byId);
+        Entry system = run.instructions().isEmpty() ? null
+                : entry(model, Json.object().put("role", "system").put("content", run.instructions()));
+
+        JsonNode truncation = run.truncationStrategy();
+        if (truncation != null && "last_messages".equals(truncation.path("type").asText())) {
+            int keep = truncation.path("last_messages").asInt(Integer.MAX_VALUE);
+            while (history.size() > keep) {
+                history.removeFirst();
+            }
+        }
+        Long promptBudget = run.maxPromptTokens() == null ? null : run.maxPromptTokens() - used.promptTokens();
+        long limit = promptBudget == null ? contextTokens : Math.min(contextTokens, promptBudget);
+        int total = tokens(system) + sum(history) + sum(own);
+        while (total > limit && !history.isEmpty() && history.size() + own.size() > 1) {
+            total -= history.removeFirst().tokens();
+        }
+
+        ArrayNode messages = Json.array();
+        if (system != null) {
+            messages.add(system.message());
+        }
+        history.forEach(e -> messages.add(e.message()));
+        own.forEach(e -> messages.add(e.message()));
+        ObjectNode body = options(run, used);
+        body.set("messages", messages);
+        return new Built(body, total, promptBudget != null && total > promptBudget);
+    }
+
+    /** A stored thread message as a chat message; images become image_url parts. */
+    private static ObjectNode threadMessage(MessageObject m) {
+        StringBuilder text = new StringBuilder();
+        ArrayNode parts = Json.array();
+        boolean images = false;
+        for (JsonNode part : m.content()) {
+            switch (part.path("type").asText()) {
+                case "text" -> {
+                    String value = part.path("text").path("value").asText();
+                    text.append(text.isEmpty() ? "" : "\n").append(value);
+                    parts.addObject().put("type", "text").put("text", value);
+                }
+                case "image_url" -> {
+                    images = true;
+                    parts.addObject().put("type", "image_url").set("image_url", part.path("image_url").deepCopy());
+                }
+                default -> {
+                    // image_file parts need the files API, which Spindle does not serve yet
+                }
+            }
+        }
+        ObjectNode message = Json.object().put("role", m.role());
+        if (images && m.role().equals("user")) {
+            message.set("content", parts);
+        } else {
+            message.put("content", text.toString());
+        }
+        return message;
+    }
+
+    /**
+     * This run's own work, in order: its messages, and each function-call round as an assistant
+     * message with {@code tool_calls} followed by one {@code tool} message per output. Text written
+     * just before a round joins that round's assistant message.
+     */
+    private static List<Entry> ownTurns(String model, RunObject run, List<RunStepObject> steps, Map<String, MessageObject> byId) {
+        List<ObjectNode> out = new ArrayList<>();
+        ObjectNode pendingText = null;
+        for (RunStepObject step : steps) {
+            if (step.inProgress()) {
+                // an unfinished step is the turn being (re)done now
+                pendingText = null;
+                continue;
+            }
+            if (step.type().equals(RunStepObject.MESSAGE_CREATION)) {
+                MessageObject m = byId.get(step.stepDetails().path("message_creation").path("message_id").asText());
+                if (m != null) {
+                    pendingText = threadMessage(m);
+                    out.add(pendingText);
+                }
+                continue;
+            }
+            JsonNode calls = step.stepDetails().path("tool_calls");
+            if (calls.isEmpty()) {
+                pendingText = null;
+                continue;
+            }
+            ObjectNode assistant = pendingText != null ? pendingText : Json.object().put("role", "assistant").putNull("content");
+            if (pendingText == null) {
+                out.add(assistant);
+            }
+            ArrayNode toolCalls = assistant.putArray("tool_calls");
+            for (JsonNode call : calls) {
+                ObjectNode tc = toolCalls.addObject().put("id", call.path("id").asText()).put("type", "function");
+                tc.putObject("function").put("name", call.path("function").path("name").asText())
+                        .put("arguments", call.path("function").path("arguments").asText());
+            }
+            for (JsonNode call : calls) {
+                out.add(Json.object().put("role", "tool").put("tool_call_id", call.path("id").asText())
+                        .put("content", call.path("function").path("output").asText("")));
+            }
+            pendingText = null;
+        }
+        return out.stream().map(m -> entry(model, m)).toList();
+    }
+
+    /** The run's options as Chat Completions parameters; only function tools are offered. */
+    private static ObjectNode options(RunObject run, Usage used) {
+        ObjectNode body = Json.object().put("model", run.model()).put("stream", true);
+        body.putObject("stream_options").put("include_usage", true);
+        ArrayNode tools = Json.array();
+        for (JsonNode tool : run.tools()) {
+            if (tool.path("type").asText().equals("function")) {
+                ObjectNode fn = tool.path("function").deepCopy();
+                if (!fn.path("strict").asBoolean(false)) {
+                    fn.remove("strict");
+                }
+                tools.addObject().put("type", "function").set("function", fn);
+            }
+        }
+        if (!tools.isEmpty()) {
+            body.set("tools", tools);
+            JsonNode choice = run.toolChoice();
+            if (choice != null && (choice.isTextual() || choice.path("type").asText().equals("function"))) {
+                body.set("tool_choice", choice);
+            }
+            body.put("parallel_tool_calls", run.parallelToolCalls());
+        }
+        JsonNode format = run.responseFormat();
+        if (format != null && format.isObject() && !format.path("type").asText().equals("text")) {
+            body.set("response_format", format);
+        }
+        if (run.temperature() != null) {
+            body.put("temperature", run.temperature());
+        }
+        if (run.topP() != null) {
+            body.put("top_p", run.topP());
+        }
+        if (run.reasoningEffort() != null) {
+            body.put("reasoning_effort", run.reasoningEffort());
+        }
+        if (run.maxCompletionTokens() != null) {
+            body.put("max_completion_tokens", run.maxCompletionTokens() - used.completionTokens());
+        }
+        return body;
+    }
+
+    private static Entry entry(String model, ObjectNode message) {
+        int tokens = Tokenizer.PER_MESSAGE;
+        JsonNode content = message.path("content");
+        if (content.isTextual()) {
+            tokens += Tokenizer.count(model, content.asText());
+        } else {
+            for (JsonNode part : content) {
+                tokens += part.has("text") ? Tokenizer.count(model, part.path("text").asText()) : 85;
+            }
+        }
+        for (JsonNode call : message.path("tool_calls")) {
+            tokens += Tokenizer.count(model, call.path("function").path("name").asText())
+                    + Tokenizer.count(model, call.path("function").path("arguments").asText());
+        }
+        return new Entry(message, tokens);
+    }
+
+    private static int tokens(Entry e) {
+        return e == null ? 0 : e.tokens();
+    }
+
+    private static int sum(List<Entry> entries) {
+        return entries.stream().mapToInt(Entry::tokens).sum();
+    }
+}

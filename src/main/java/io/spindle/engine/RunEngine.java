@@ -1,0 +1,196 @@
+package io.spindle.engine;
+
+import io.spindle.Settings;
+import io.spindle.api.RunObject;
+import io.spindle.store.RunQueue;
+import io.spindle.store.Store;
+import io.spindle.upstream.ChatClient;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Executes runs. A poller claims queued runs from the database and runs each on its own virtual
+ * thread; a heartbeat keeps this node's leases alive and notices cancels made on other nodes; a
+ * sweeper expires runs nobody executes. Waiting for tool outputs holds no thread: the run is back
+ * in the database until outputs arrive.
+ */
+public final class RunEngine implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RunEngine.class.getName());
+    private static final long IDLE_POLL_MILLIS = 500;
+
+    private final Store store;
+    private final RunQueue queue;
+    private final ChatClient chat;
+    private final Settings.Runs settings;
+    private final int contextTokens;
+    private final String node;
+    private final InstantSource clock;
+    private final Semaphore slots;
+    private final Semaphore wakeUp = new Semaphore(0);
+    private final Map<String, RunExecution> executions = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+    private volatile boolean running;
+    private Thread poller;
+
+    public RunEngine(Store store, RunQueue queue, ChatClient chat, Settings settings, InstantSource clock) {
+        this.store = store;
+        this.queue = queue;
+        this.chat = chat;
+        this.settings = settings.runs();
+        this.contextTokens = settings.upstream().contextTokens();
+        this.node = settings.nodeId();
+        this.clock = clock;
+        this.slots = new Semaphore(this.settings.maxConcurrent());
+        this.scheduler = Executors.newScheduledThreadPool(1, Thread.ofPlatform().daemon().name("run-engine-timer").factory());
+    }
+
+    public void start() {
+        int recovered = queue.releaseAll(node);
+        if (recovered > 0) {
+            LOG.info("resuming " + recovered + " run(s) this node held before it stopped");
+        }
+        running = true;
+        poller = Thread.ofVirtual().name("run-poller").start(this::poll);
+        long beat = Math.max(500, settings.lease().toMillis() / 3);
+        scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::expireAbandoned, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** Something may be claimable now (a run was created, cancelled or given tool outputs). */
+    public void wake() {
+        wakeUp.release();
+    }
+
+    /** Stops this node's execution of a run at once, if it has one (the run is already `cancelling`). */
+    public void cancelLocal(String runId) {
+        Optional.ofNullable(executions.get(runId)).ifPresent(e -> e.cancel(RunExecution.CANCELLED));
+    }
+
+    private void poll() {
+        while (running) {
+            try {
+                boolean claimed = false;
+                if (slots.tryAcquire()) {
+                    Optional<RunQueue.Claim> claim = queue.claim(node, nowMillis(), settings.lease().toMillis());
+                    if (claim.isPresent()) {
+                        RunExecution execution = new RunExecution(this, claim.get());
+                        executions.put(execution.runId(), execution);
+                        Thread.ofVirtual().name("run-" + execution.runId()).start(execution);
+                        claimed = true;
+                    } else {
+                        slots.release();
+                    }
+                }
+                if (!claimed) {
+                    wakeUp.tryAcquire(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                    wakeUp.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "claiming runs failed; retrying", e);
+                sleepQuietly(IDLE_POLL_MILLIS);
+            }
+        }
+    }
+
+    private void heartbeat() {
+        try {
+            if (!executions.isEmpty()) {
+                queue.heartbeat(node, nowMillis(), settings.lease().toMillis());
+                for (RunQueue.RunRef ref : queue.cancelling(node)) {
+                    cancelLocal(ref.runId());
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "heartbeat failed", e);
+        }
+    }
+
+    /** Runs past their deadline that no node is executing (waiting for tool outputs, or orphaned). */
+    private void expireAbandoned() {
+        try {
+            for (RunQueue.RunRef ref : queue.expired(now(), nowMillis())) {
+                store.changeRun(ref.project(), ref.runId(), null, change -> {
+                    RunObject run = change.run();
+                    if (run.active() && run.expiresAt() != null && now() >= run.expiresAt()) {
+                        RunEndings.expired(change, now());
+                    }
+                    return null;
+                });
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "expiring runs failed", e);
+        }
+    }
+
+    void finished(RunExecution execution) {
+        executions.remove(execution.runId(), execution);
+        slots.release();
+        wake();
+    }
+
+    Store store() {
+        return store;
+    }
+
+    ChatClient chat() {
+        return chat;
+    }
+
+    Settings.Runs settings() {
+        return settings;
+    }
+
+    int contextTokens() {
+        return contextTokens;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    long now() {
+        return clock.instant().getEpochSecond();
+    }
+
+    long nowMillis() {
+        return clock.millis();
+    }
+
+    /** Stops claiming, hands the runs in flight back to the queue, and waits briefly for them. */
+    @Override
+    public void close() {
+        running = false;
+        if (poller != null) {
+            poller.interrupt();
+        }
+        executions.values().forEach(e -> e.cancel(RunExecution.SHUTDOWN));
+        long until = System.currentTimeMillis() + 5_000;
+        while (!executions.isEmpty() && System.currentTimeMillis() < until) {
+            sleepQuietly(20);
+        }
+        scheduler.shutdownNow();
+        try {
+            queue.releaseAll(node);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not hand back runs at shutdown", e);
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,344 @@
+package io.spindle.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.ApiException;
+import io.spindle.api.Ids;
+import io.spindle.api.Json;
+import io.spindle.api.MessageObject;
+import io.spindle.api.MessageRequest;
+import io.spindle.api.RunObject;
+import io.spindle.api.RunStepObject;
+import io.spindle.api.Usage;
+import io.spindle.store.LeaseLostException;
+import io.spindle.store.RunChange;
+import io.spindle.store.RunQueue;
+import io.spindle.upstream.Cancellation;
+import io.spindle.upstream.ChatListener;
+import io.spindle.upstream.ChatResult;
+import io.spindle.upstream.Tokenizer;
+import io.spindle.upstream.UpstreamException;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Takes one claimed run to its next stop: one model call, recorded as steps and messages, ending
+ * in {@code requires_action} or a final status. Every write is fenced by the claim's lease. A run
+ * picked up again after a crash reuses its unfinished step and message, so nothing is duplicated.
+ */
+final class RunExecution implements Runnable {
+    private static final Logger LOG = Logger.getLogger(RunExecution.class.getName());
+    static final String CANCELLED = "cancelled";
+    static final String EXPIRED = "expired";
+    static final String SHUTDOWN = "shutdown";
+
+    private final RunEngine engine;
+    private final RunQueue.Claim claim;
+    private final Cancellation cancellation = new Cancellation();
+
+    // The turn being executed: ids of the step and message it writes, reused after a crash.
+    private RunObject run;
+    private String messageId;
+    private String messageStepId;
+    private boolean messageDone;
+    private String toolStepId;
+    private boolean toolStepStarted;
+    private final StringBuilder text = new StringBuilder();
+
+    RunExecution(RunEngine engine, RunQueue.Claim claim) {
+        this.engine = engine;
+        this.claim = claim;
+    }
+
+    String runId() {
+        return claim.runId();
+    }
+
+    void cancel(String reason) {
+        cancellation.cancel(reason);
+    }
+
+    @Override
+    public void run() {
+        try {
+            List<RunStepObject> steps = change(this::begin);
+            if (steps != null) {
+                execute(steps);
+            }
+        } catch (LeaseLostException e) {
+            LOG.fine(() -> "run " + claim.runId() + " was taken over; stopping here");
+        } catch (ApiException e) {
+            LOG.fine(() -> "run " + claim.runId() + " is gone: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "run " + claim.runId() + " failed inside Spindle", e);
+            failQuietly("Sorry, something went wrong.");
+        } finally {
+            engine.finished(this);
+        }
+    }
+
+    /** Moves the run to in_progress; returns its steps, or null when there is nothing to execute. */
+    private List<RunStepObject> begin(RunChange change) {
+        RunObject current = change.run();
+        long now = engine.now();
+        if (current.status().equals(RunObject.CANCELLING)) {
+            RunEndings.cancelled(change, now);
+            return null;
+        }
+        if (!current.status().equals(RunObject.QUEUED) && !current.status().equals(RunObject.IN_PROGRESS)) {
+            change.releaseLease();
+            return null;
+        }
+        if (current.expiresAt() != null && now >= current.expiresAt()) {
+            RunEndings.expired(change, now);
+            return null;
+        }
+        List<RunStepObject> steps = change.steps();
+        long rounds = steps.stream().filter(s -> s.type().equals(RunStepObject.TOOL_CALLS) && !s.inProgress()).count();
+        if (rounds >= engine.settings().maxToolRounds()) {
+            RunEndings.failed(change, now, "server_error", "The run exceeded the limit of " + engine.settings().maxToolRounds()
+                    + " function-call rounds (SPINDLE_MAX_TOOL_ROUNDS).");
+            return null;
+        }
+        Usage used = usedSoFar(steps);
+        if (current.maxCompletionTokens() != null && used.completionTokens() >= current.maxCompletionTokens()) {
+            RunEndings.incomplete(change, now, "max_completion_tokens");
+            return null;
+        }
+        if (current.status().equals(RunObject.QUEUED)) {
+            RunObject.Builder b = current.toBuilder();
+            b.status = RunObject.IN_PROGRESS;
+            b.startedAt = now;
+            current = b.build();
+            change.setRun(current);
+        }
+        for (RunStepObject s : steps) {
+            if (s.inProgress() && s.type().equals(RunStepObject.MESSAGE_CREATION)) {
+                messageStepId = s.id();
+                messageId = s.stepDetails().path("message_creation").path("message_id").asText();
+            } else if (s.inProgress() && s.type().equals(RunStepObject.TOOL_CALLS)) {
+                toolStepId = s.id();
+            }
+        }
+        run = current;
+        return steps;
+    }
+
+    private void execute(List<RunStepObject> steps) {
+        Usage used = usedSoFar(steps);
+        List<MessageObject> messages = engine.store().threadMessages(claim.project(), run.threadId());
+        Prompt.Built prompt = Prompt.build(run, messages, steps, used, engine.contextTokens());
+        if (prompt.overPromptBudget()) {
+            change(c -> {
+                RunEndings.incomplete(c, engine.now(), "max_prompt_tokens");
+                return null;
+            });
+            return;
+        }
+        ScheduledFuture<?> deadline = run.expiresAt() == null ? null : engine.scheduler().schedule(
+                () -> cancellation.cancel(EXPIRED), Math.max(0, run.expiresAt() * 1000 - engine.nowMillis()), TimeUnit.MILLISECONDS);
+        ChatResult result;
+        try {
+            result = engine.chat().complete(prompt.body(), new TurnListener(), cancellation);
+        } catch (UpstreamException e) {
+            stopAfter(e);
+            return;
+        } finally {
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+        }
+        Usage usage = result.usage() != null ? result.usage() : counted(prompt, result);
+        change(c -> finishTurn(c, result, usage));
+    }
+
+    /** A model call that did not finish: cancelled, expired, handed back at shutdown, or failed. */
+    private void stopAfter(UpstreamException e) {
+        String reason = cancellation.reason();
+        change(c -> {
+            long now = engine.now();
+            if (SHUTDOWN.equals(reason)) {
+                c.releaseLease();
+            } else if (c.run().status().equals(RunObject.CANCELLING)) {
+                RunEndings.cancelled(c, now);
+            } else if (EXPIRED.equals(reason)) {
+                RunEndings.expired(c, now);
+            } else {
+                LOG.warning("run " + claim.runId() + " failed: " + e.getMessage());
+                RunEndings.failed(c, now, e.kind().code, e.getMessage());
+            }
+            return null;
+        });
+    }
+
+    private Void finishTurn(RunChange c, ChatResult result, Usage usage) {
+        long now = engine.now();
+        if (c.run().status().equals(RunObject.CANCELLING)) {
+            RunEndings.cancelled(c, now);
+            return null;
+        }
+        if (!result.toolCalls().isEmpty()) {
+            if (messageId != null && !messageDone) {
+                completeMessage(c, now, "completed", null, Usage.ZERO);
+            }
+            ArrayNode calls = Json.array();
+            ArrayNode required = Json.array();
+            for (ChatResult.ToolCall call : result.toolCalls()) {
+                String id = Ids.call();
+                ObjectNode fn = calls.addObject().put("id", id).put("type", "function").putObject("function");
+                fn.put("name", call.name()).put("arguments", call.arguments()).putNull("output");
+                required.addObject().put("id", id).put("type", "function").putObject("function")
+                        .put("name", call.name()).put("arguments", call.arguments());
+            }
+            RunStepObject step = toolStep(c, now).withDetails(toolDetails(calls));
+            c.saveStep(new RunStepObject(step.id(), step.createdAt(), step.runId(), step.assistantId(), step.threadId(),
+                    step.type(), step.status(), null, null, step.expiresAt(), null, null, null, step.stepDetails(), usage));
+            RunObject.Builder b = c.run().toBuilder();
+            b.status = RunObject.REQUIRES_ACTION;
+            ObjectNode action = Json.object().put("type", "submit_tool_outputs");
+            action.putObject("submit_tool_outputs").set("tool_calls", required);
+            b.requiredAction = action;
+            c.setRun(b.build());
+            c.releaseLease();
+            return null;
+        }
+        text.setLength(0);
+        text.append(result.text());
+        ensureMessage(c, now);
+        switch (result.finishReason()) {
+            case "length" -> {
+                completeMessage(c, now, "incomplete", Json.object().put("reason", "max_tokens"), usage);
+                RunEndings.incomplete(c, now, "max_completion_tokens");
+            }
+            case "content_filter" -> {
+                completeMessage(c, now, "incomplete", Json.object().put("reason", "content_filter"), usage);
+                RunEndings.completed(c, now);
+            }
+            default -> {
+                completeMessage(c, now, "completed", null, usage);
+                RunEndings.completed(c, now);
+            }
+        }
+        return null;
+    }
+
+    /** Creates the turn's message and its step when the first text arrives (or reuses a crashed turn's). */
+    private void ensureMessage(RunChange c, long now) {
+        if (messageId == null) {
+            messageId = Ids.message();
+            messageStepId = Ids.step();
+        }
+        if (c.message(messageId).isEmpty()) {
+            c.saveMessage(new MessageObject(messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
+                    null, null, null, "assistant", Json.array(), Json.array(), java.util.Map.of()));
+        }
+        if (c.steps().stream().noneMatch(s -> s.id().equals(messageStepId))) {
+            ObjectNode details = Json.object().put("type", RunStepObject.MESSAGE_CREATION);
+            details.putObject("message_creation").put("message_id", messageId);
+            c.saveStep(newStep(messageStepId, RunStepObject.MESSAGE_CREATION, details, now));
+        }
+    }
+
+    private void completeMessage(RunChange c, long now, String status, JsonNode incomplete, Usage usage) {
+        MessageObject m = c.message(messageId).orElseThrow();
+        ArrayNode content = Json.array().add(MessageRequest.textPart(text.toString()));
+        c.saveMessage(new MessageObject(m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), status, incomplete,
+                status.equals("incomplete") ? Long.valueOf(now) : null, status.equals("completed") ? Long.valueOf(now) : null,
+                m.role(), content, m.attachments(), m.metadata()));
+        c.steps().stream().filter(s -> s.id().equals(messageStepId)).findFirst()
+                .ifPresent(s -> c.saveStep(s.finish("completed", now, null, usage)));
+        messageDone = true;
+    }
+
+    private RunStepObject toolStep(RunChange c, long now) {
+        if (toolStepId == null) {
+            toolStepId = Ids.step();
+        }
+        return c.steps().stream().filter(s -> s.id().equals(toolStepId)).findFirst()
+                .orElseGet(() -> newStep(toolStepId, RunStepObject.TOOL_CALLS, toolDetails(Json.array()), now));
+    }
+
+    private RunStepObject newStep(String id, String type, JsonNode details, long now) {
+        return new RunStepObject(id, now, run.id(), run.assistantId(), run.threadId(), type, "in_progress", null, null,
+                run.expiresAt(), null, null, null, details, null);
+    }
+
+    private static ObjectNode toolDetails(ArrayNode calls) {
+        ObjectNode details = Json.object().put("type", RunStepObject.TOOL_CALLS);
+        details.set("tool_calls", calls);
+        return details;
+    }
+
+    /** Persists the turn's message and steps as the model's answer starts to arrive. */
+    private final class TurnListener implements ChatListener {
+        @Override
+        public void text(String delta) {
+            if (text.isEmpty() && !messageDone) {
+                change(c -> {
+                    ensureMessage(c, engine.now());
+                    return null;
+                });
+            }
+            text.append(delta);
+        }
+
+        @Override
+        public void toolCallStarted(int index, String name) {
+            if (toolStepStarted) {
+                return;
+            }
+            toolStepStarted = true;
+            change(c -> {
+                long now = engine.now();
+                if (messageId != null && !messageDone) {
+                    completeMessage(c, now, "completed", null, Usage.ZERO);
+                }
+                c.saveStep(toolStep(c, now));
+                return null;
+            });
+        }
+
+        @Override
+        public void toolCallArguments(int index, String delta) {}
+    }
+
+    private <T> T change(java.util.function.Function<RunChange, T> f) {
+        return engine.store().changeRun(claim.project(), claim.runId(), claim.leaseToken(), f);
+    }
+
+    private void failQuietly(String message) {
+        try {
+            change(c -> {
+                if (c.run().active()) {
+                    RunEndings.failed(c, engine.now(), "server_error", message);
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not mark run " + claim.runId() + " failed", e);
+        }
+    }
+
+    private static Usage usedSoFar(List<RunStepObject> steps) {
+        Usage used = Usage.ZERO;
+        for (RunStepObject s : steps) {
+            if (!s.inProgress()) {
+                used = used.plus(s.usage());
+            }
+        }
+        return used;
+    }
+
+    /** Usage from our own tokenizer, for upstreams that do not report it. */
+    private Usage counted(Prompt.Built prompt, ChatResult result) {
+        long completion = Tokenizer.count(run.model(), result.text());
+        for (ChatResult.ToolCall call : result.toolCalls()) {
+            completion += Tokenizer.count(run.model(), call.name()) + Tokenizer.count(run.model(), call.arguments());
+        }
+        return Usage.of(prompt.promptTokens(), completion, 0, 0);
+    }
+}

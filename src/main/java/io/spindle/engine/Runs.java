@@ -1,0 +1,172 @@
+package io.spindle.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.ApiException;
+import io.spindle.api.AssistantObject;
+import io.spindle.api.Ids;
+import io.spindle.api.MessageObject;
+import io.spindle.api.MessageRequest;
+import io.spindle.api.RunObject;
+import io.spindle.api.RunRequest;
+import io.spindle.api.RunStepObject;
+import io.spindle.api.ThreadObject;
+import io.spindle.store.RunChange;
+import io.spindle.store.Store;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What clients do to runs: create (on a thread, or with a new thread), cancel, submit tool outputs,
+ * change metadata. Each is one transaction; the engine is woken to pick up what became claimable.
+ */
+public final class Runs {
+    private final Store store;
+    private final RunEngine engine;
+    private final Duration expiry;
+    private final InstantSource clock;
+
+    public Runs(Store store, RunEngine engine, Duration expiry, InstantSource clock) {
+        this.store = store;
+        this.engine = engine;
+        this.expiry = expiry;
+        this.clock = clock;
+    }
+
+    public RunObject create(String project, String threadId, RunRequest.Parsed request) {
+        ThreadObject thread = store.thread(project, threadId).orElseThrow(() -> ApiException.notFound("thread", threadId));
+        AssistantObject assistant = assistant(project, request.assistantId());
+        long now = now();
+        RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
+        store.insertRun(project, run, null, messages(request.additionalMessages(), thread.id(), now));
+        engine.wake();
+        return run;
+    }
+
+    /** A new thread and its first run. */
+    public record Started(ThreadObject thread, RunObject run) {}
+
+    public Started createThreadAndRun(String project, RunRequest.Parsed request) {
+        AssistantObject assistant = assistant(project, request.assistantId());
+        long now = now();
+        ThreadObject thread = request.thread().toThread(Ids.thread(), now);
+        RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
+        store.insertRun(project, run, thread, messages(request.thread().messages(), thread.id(), now));
+        engine.wake();
+        return new Started(thread, run);
+    }
+
+    public RunObject modify(String project, String threadId, String runId, Map<String, String> metadata) {
+        return change(project, threadId, runId, c -> {
+            RunObject.Builder b = c.run().toBuilder();
+            b.metadata = metadata;
+            c.setRun(b.build());
+            return c.run();
+        });
+    }
+
+    /**
+     * Asks a run to stop: it answers {@code cancelling} at once; the engine ends it (cancelled, its
+     * model call aborted) moments later.
+     */
+    public RunObject cancel(String project, String threadId, String runId) {
+        RunObject run = change(project, threadId, runId, c -> {
+            RunObject current = c.run();
+            if (!current.active()) {
+                return new ApiException(ApiException.Kind.INVALID_REQUEST,
+                        "Cannot cancel run with status '" + current.status() + "'.", null, null);
+            }
+            if (!current.status().equals(RunObject.CANCELLING)) {
+                RunObject.Builder b = current.toBuilder();
+                b.status = RunObject.CANCELLING;
+                b.requiredAction = null;
+                c.setRun(b.build());
+            }
+            return c.run();
+        });
+        engine.cancelLocal(runId);
+        engine.wake();
+        return run;
+    }
+
+    /**
+     * Takes the outputs of every pending function call at once. The run goes back to {@code queued}
+     * and the waiting tool_calls step completes with the outputs filled in.
+     */
+    public RunObject submitToolOutputs(String project, String threadId, String runId, RunRequest.ToolOutputs outputs) {
+        RunObject run = change(project, threadId, runId, c -> {
+            RunObject current = c.run();
+            long now = now();
+            if (current.status().equals(RunObject.REQUIRES_ACTION) && current.expiresAt() != null && now >= current.expiresAt()) {
+                RunEndings.expired(c, now);
+                current = c.run();
+            }
+            if (!current.status().equals(RunObject.REQUIRES_ACTION)) {
+                return new ApiException(ApiException.Kind.INVALID_REQUEST,
+                        "Runs in status \"" + current.status() + "\" do not accept tool outputs.", null, null);
+            }
+            RunStepObject step = c.steps().stream()
+                    .filter(s -> s.inProgress() && s.type().equals(RunStepObject.TOOL_CALLS)).reduce((a, b) -> b).orElseThrow();
+            List<String> expected = new ArrayList<>();
+            step.stepDetails().path("tool_calls").forEach(call -> expected.add(call.path("id").asText()));
+            List<String> got = List.copyOf(outputs.outputs().keySet());
+            if (!(got.containsAll(expected) && expected.containsAll(got))) {
+                return new ApiException(ApiException.Kind.INVALID_REQUEST,
+                        "Expected tool outputs for call_ids " + pythonList(expected) + ", got " + pythonList(got), null, null);
+            }
+            ArrayNode calls = step.stepDetails().path("tool_calls").deepCopy();
+            for (JsonNode call : calls) {
+                ((ObjectNode) call.path("function")).put("output", outputs.outputs().get(call.path("id").asText()));
+            }
+            ObjectNode details = step.stepDetails().deepCopy();
+            details.set("tool_calls", calls);
+            c.saveStep(step.withDetails(details).finish("completed", now, null, step.usage()));
+            RunObject.Builder b = current.toBuilder();
+            b.status = RunObject.QUEUED;
+            b.requiredAction = null;
+            c.setRun(b.build());
+            return c.run();
+        });
+        engine.wake();
+        return run;
+    }
+
+    /**
+     * One change of a run that must belong to the thread in the path; the change returns the run, or
+     * the error to answer (returned rather than thrown, so that what it already wrote, such as an
+     * expiry, is kept).
+     */
+    private RunObject change(String project, String threadId, String runId, java.util.function.Function<RunChange, Object> f) {
+        Object result = store.changeRun(project, runId, null, c -> {
+            if (!c.run().threadId().equals(threadId)) {
+                return ApiException.notFound("run", runId);
+            }
+            return f.apply(c);
+        });
+        if (result instanceof ApiException e) {
+            throw e;
+        }
+        return (RunObject) result;
+    }
+
+    private AssistantObject assistant(String project, String id) {
+        return store.assistant(project, id).orElseThrow(() -> ApiException.notFound("assistant", id));
+    }
+
+    private static List<MessageObject> messages(List<MessageRequest.Parsed> parsed, String threadId, long now) {
+        return parsed.stream().map(m -> m.toMessage(Ids.message(), threadId, now)).toList();
+    }
+
+    /** {@code ['a', 'b']}: the live API formatted call ids the way Python prints a list. */
+    private static String pythonList(List<String> ids) {
+        return "[" + String.join(", ", ids.stream().map(id -> "'" + id + "'").toList()) + "]";
+    }
+
+    private long now() {
+        return clock.instant().getEpochSecond();
+    }
+}

@@ -1,0 +1,137 @@
+package io.spindle.http;
+
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.spindle.api.ApiException;
+import io.spindle.api.Ids;
+import io.spindle.api.MessageRequest;
+import io.spindle.api.RunObject;
+import io.spindle.api.RunRequest;
+import io.spindle.api.RunStepObject;
+import io.spindle.api.ThreadObject;
+import io.spindle.engine.Runs;
+import io.spindle.store.Store;
+
+/**
+ * Runs and their steps: {@code /v1/threads/runs}, {@code /v1/threads/{thread_id}/runs/...}. Run
+ * answers carry {@code openai-poll-after-ms} so that SDK pollers ask again soon.
+ */
+final class RunRoutes implements HttpService {
+    private static final HeaderName POLL_AFTER = HeaderNames.create("openai-poll-after-ms");
+
+    private final Store store;
+    private final Runs runs;
+    private final String pollAfterMillis;
+
+    RunRoutes(Store store, Runs runs, int pollAfterMillis) {
+        this.store = store;
+        this.runs = runs;
+        this.pollAfterMillis = Integer.toString(pollAfterMillis);
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/threads/runs", this::createThreadAndRun)
+                .any("/threads/runs", Http::methodNotAllowed)
+                .post("/threads/{thread_id}/runs", this::create)
+                .get("/threads/{thread_id}/runs", this::list)
+                .any("/threads/{thread_id}/runs", Http::methodNotAllowed)
+                .get("/threads/{thread_id}/runs/{run_id}", this::retrieve)
+                .post("/threads/{thread_id}/runs/{run_id}", this::modify)
+                .any("/threads/{thread_id}/runs/{run_id}", Http::methodNotAllowed)
+                .post("/threads/{thread_id}/runs/{run_id}/cancel", this::cancel)
+                .any("/threads/{thread_id}/runs/{run_id}/cancel", Http::methodNotAllowed)
+                .post("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", this::submitToolOutputs)
+                .any("/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", Http::methodNotAllowed)
+                .get("/threads/{thread_id}/runs/{run_id}/steps", this::listSteps)
+                .any("/threads/{thread_id}/runs/{run_id}/steps", Http::methodNotAllowed)
+                .get("/threads/{thread_id}/runs/{run_id}/steps/{step_id}", this::retrieveStep)
+                .any("/threads/{thread_id}/runs/{run_id}/steps/{step_id}", Http::methodNotAllowed);
+    }
+
+    private void create(ServerRequest req, ServerResponse res) {
+        ThreadObject thread = ThreadRoutes.find(store, req);
+        include(req);
+        RunRequest.Parsed parsed = RunRequest.createRun(Http.body(req));
+        refuseStream(parsed.stream());
+        send(res, runs.create(Http.project(req), thread.id(), parsed));
+    }
+
+    private void createThreadAndRun(ServerRequest req, ServerResponse res) {
+        RunRequest.Parsed parsed = RunRequest.createThreadAndRun(Http.body(req));
+        refuseStream(parsed.stream());
+        send(res, runs.createThreadAndRun(Http.project(req), parsed).run());
+    }
+
+    private void list(ServerRequest req, ServerResponse res) {
+        ThreadObject thread = ThreadRoutes.find(store, req);
+        Http.send(res, store.runs(Http.project(req), thread.id(), Http.listQuery(req)));
+    }
+
+    private void retrieve(ServerRequest req, ServerResponse res) {
+        send(res, find(req));
+    }
+
+    private void modify(ServerRequest req, ServerResponse res) {
+        RunObject run = find(req);
+        var metadata = MessageRequest.modifyMetadata(Http.body(req), run.metadata());
+        send(res, runs.modify(Http.project(req), run.threadId(), run.id(), metadata));
+    }
+
+    private void cancel(ServerRequest req, ServerResponse res) {
+        RunObject run = find(req);
+        send(res, runs.cancel(Http.project(req), run.threadId(), run.id()));
+    }
+
+    private void submitToolOutputs(ServerRequest req, ServerResponse res) {
+        RunObject run = find(req);
+        RunRequest.ToolOutputs outputs = RunRequest.toolOutputs(Http.body(req));
+        refuseStream(outputs.stream());
+        send(res, runs.submitToolOutputs(Http.project(req), run.threadId(), run.id(), outputs));
+    }
+
+    private void listSteps(ServerRequest req, ServerResponse res) {
+        RunObject run = find(req);
+        include(req);
+        var page = store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req));
+        Http.send(res, new io.spindle.api.ListPage<>(page.data().stream().map(RunStepObject::published).toList(),
+                page.firstId(), page.lastId(), page.hasMore()));
+    }
+
+    private void retrieveStep(ServerRequest req, ServerResponse res) {
+        RunObject run = find(req);
+        include(req);
+        String id = Http.pathId(req, "step_id", Ids.STEP);
+        RunStepObject step = store.step(Http.project(req), run.threadId(), run.id(), id)
+                .orElseThrow(() -> ApiException.notFound("run step", id));
+        Http.send(res, step.published());
+    }
+
+    private RunObject find(ServerRequest req) {
+        ThreadObject thread = ThreadRoutes.find(store, req);
+        String id = Http.pathId(req, "run_id", Ids.RUN);
+        return store.run(Http.project(req), thread.id(), id).orElseThrow(() -> ApiException.notFound("run", id));
+    }
+
+    private void send(ServerResponse res, RunObject run) {
+        res.header(POLL_AFTER, pollAfterMillis);
+        Http.send(res, run);
+    }
+
+    /** {@code include[]} (the SDKs' spelling) or {@code include}: only file_search result content exists. */
+    private static void include(ServerRequest req) {
+        RunRequest.include(req.query().all("include[]", java.util.List::of));
+        RunRequest.include(req.query().all("include", java.util.List::of));
+    }
+
+    private static void refuseStream(boolean stream) {
+        if (stream) {
+            throw ApiException.invalid("Streaming ('stream': true) is not supported by this server yet; poll the run instead.",
+                    "stream", "unsupported_parameter");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.spindle.store;
+
+import io.spindle.api.Json;
+import io.spindle.api.MessageObject;
+import io.spindle.api.RunObject;
+import io.spindle.api.RunStepObject;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One transaction's view of a run (see {@link Store#changeRun}): read the run, its steps and
+ * messages; record the new run, steps and messages. What is recorded is written when the change
+ * returns, in the same transaction.
+ */
+public final class RunChange {
+    private final Connection connection;
+    private final String project;
+    private RunObject run;
+    private boolean runChanged;
+    private boolean releaseLease;
+    private List<RunStepObject> steps;
+    private final Map<String, RunStepObject> savedSteps = new LinkedHashMap<>();
+    private final Map<String, MessageObject> savedMessages = new LinkedHashMap<>();
+
+    RunChange(Connection connection, String project, RunObject run) {
+        this.connection = connection;
+        this.project = project;
+        this.run = run;
+    }
+
+    public RunObject run() {
+        return run;
+    }
+
+    /** The run's steps in creation order, including those recorded in this change. */
+    public List<RunStepObject> steps() {
+        if (steps == null) {
+            try {
+                steps = new ArrayList<>(Sql.all(connection, RunStepObject.class,
+                        "SELECT body FROM run_steps WHERE run_id = ? ORDER BY created_at, seq", run.id()));
+            } catch (SQLException e) {
+                throw new StoreException(e);
+            }
+        }
+        List<RunStepObject> out = new ArrayList<>();
+        for (RunStepObject s : steps) {
+            out.add(savedSteps.getOrDefault(s.id(), s));
+        }
+        for (RunStepObject s : savedSteps.values()) {
+            if (steps.stream().noneMatch(existing -> existing.id().equals(s.id()))) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    public Optional<MessageObject> message(String id) {
+        if (savedMessages.containsKey(id)) {
+            return Optional.of(savedMessages.get(id));
+        }
+        try {
+            return Sql.one(connection, MessageObject.class, "SELECT body FROM messages WHERE project = ? AND id = ?", project, id);
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    public void setRun(RunObject updated) {
+        run = updated;
+        runChanged = true;
+    }
+
+    public void saveStep(RunStepObject step) {
+        savedSteps.put(step.id(), step);
+    }
+
+    public void saveMessage(MessageObject message) {
+        savedMessages.put(message.id(), message);
+    }
+
+    /** Hands the run back to the queue: nobody executes it until it is claimed again. */
+    public void releaseLease() {
+        releaseLease = true;
+        runChanged = true;
+    }
+
+    void write() throws SQLException {
+        if (runChanged) {
+            String lease = releaseLease ? ", lease_owner = NULL, lease_token = NULL, lease_until = NULL" : "";
+            Sql.update(connection, "UPDATE runs SET status = ?, expires_at = ?, body = ?" + lease + " WHERE id = ?",
+                    run.status(), run.expiresAt(), Json.write(run), run.id());
+        }
+        for (RunStepObject s : savedSteps.values()) {
+            Sql.update(connection, "INSERT INTO run_steps (id, project, thread_id, run_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                    s.id(), project, s.threadId(), s.runId(), s.createdAt(), Json.write(s));
+        }
+        for (MessageObject m : savedMessages.values()) {
+            Sql.update(connection, "INSERT INTO messages (id, project, thread_id, run_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                    m.id(), project, m.threadId(), m.runId(), m.createdAt(), Json.write(m));
+        }
+    }
+
+    /** What this change recorded, for publishing after commit. */
+    public boolean runChanged() {
+        return runChanged;
+    }
+
+    public List<RunStepObject> savedSteps() {
+        return List.copyOf(savedSteps.values());
+    }
+
+    public List<MessageObject> savedMessages() {
+        return List.copyOf(savedMessages.values());
+    }
+}

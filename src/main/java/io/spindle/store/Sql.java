@@ -1,0 +1,107 @@
+package io.spindle.store;
+
+import io.spindle.api.ApiException;
+import io.spindle.api.Json;
+import io.spindle.api.ListPage;
+import io.spindle.api.ListQuery;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** The JDBC plumbing every table shares: statements with arguments, JSON rows, and list pages. */
+final class Sql {
+    private Sql() {}
+
+
+    /** The rows a list covers: a WHERE fragment and its arguments. */
+    record Scope(String where, Object... args) {}
+
+    /**
+     * One page of a list ordered by (created_at, seq). The cursors {@code after}/{@code before} are ids
+     * of items in the same list; their position bounds the page.
+     */
+    static <T> ListPage<T> page(Connection c, Class<T> type, Function<T, String> idOf, String table,
+                                        Scope scope, ListQuery q) throws SQLException {
+        List<Object> args = new ArrayList<>(List.of(scope.args()));
+        StringBuilder sql = new StringBuilder("SELECT body FROM ").append(table).append(" WHERE ").append(scope.where());
+        // Walking toward the `before` cursor reads backwards from it, then flips the page.
+        boolean backwards = q.before() != null && q.after() == null;
+        boolean sqlAscending = q.ascending() != backwards;
+        if (q.after() != null) {
+            sql.append(" AND (created_at, seq) ").append(q.ascending() ? ">" : "<").append(" (?, ?)");
+            args.addAll(position(c, table, scope, q.after(), "after"));
+        }
+        if (q.before() != null) {
+            sql.append(" AND (created_at, seq) ").append(q.ascending() ? "<" : ">").append(" (?, ?)");
+            args.addAll(position(c, table, scope, q.before(), "before"));
+        }
+        String direction = sqlAscending ? " ASC" : " DESC";
+        sql.append(" ORDER BY created_at").append(direction).append(", seq").append(direction).append(" LIMIT ?");
+        args.add(q.limit() + 1);
+        List<T> rows = all(c, type, sql.toString(), args.toArray());
+        boolean hasMore = rows.size() > q.limit();
+        List<T> data = new ArrayList<>(hasMore ? rows.subList(0, q.limit()) : rows);
+        if (backwards) {
+            Collections.reverse(data);
+        }
+        return data.isEmpty()
+                ? new ListPage<>(data, null, null, false)
+                : new ListPage<>(data, idOf.apply(data.getFirst()), idOf.apply(data.getLast()), hasMore);
+    }
+
+    static List<Object> position(Connection c, String table, Scope scope, String id, String param) throws SQLException {
+        Object[] args = new Object[scope.args().length + 1];
+        System.arraycopy(scope.args(), 0, args, 0, scope.args().length);
+        args[scope.args().length] = id;
+        try (PreparedStatement ps = prepare(c, "SELECT created_at, seq FROM " + table + " WHERE " + scope.where() + " AND id = ?", args);
+             ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                throw ApiException.invalid("Invalid '" + param + "': '" + id + "' is not the id of an object in this list.",
+                        param, "invalid_value");
+            }
+            return List.of(rs.getLong(1), rs.getLong(2));
+        }
+    }
+
+    static <T> Optional<T> one(Connection c, Class<T> type, String sql, Object... args) throws SQLException {
+        List<T> rows = all(c, type, sql, args);
+        return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
+    }
+
+    static <T> List<T> all(Connection c, Class<T> type, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            List<T> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(Json.read(rs.getString(1), type));
+            }
+            return out;
+        }
+    }
+
+    static int update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, args)) {
+            return ps.executeUpdate();
+        }
+    }
+
+    /** Runs a statement whose result does not matter (e.g. a row lock). */
+    static void execute(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, args)) {
+            ps.execute();
+        }
+    }
+
+    static PreparedStatement prepare(Connection c, String sql, Object... args) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) {
+            ps.setObject(i + 1, args[i]);
+        }
+        return ps;
+    }
+}

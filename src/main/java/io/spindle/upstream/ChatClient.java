@@ -1,0 +1,391 @@
+package io.spindle.upstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.Json;
+import io.spindle.api.Usage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A thin client for any OpenAI-compatible {@code POST /chat/completions}: it streams the answer
+ * ({@code stream_options.include_usage}), tolerates servers that leave out optional fields, usage,
+ * {@code [DONE]} or streaming altogether, and retries failures with backoff as long as nothing of
+ * the answer has been handed on yet.
+ */
+public final class ChatClient implements AutoCloseable {
+
+    /** Where and how to call the model. */
+    public record Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase) {}
+
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
+
+    private final Config config;
+    private final URI endpoint;
+    private final HttpClient http;
+    private final ScheduledExecutorService watchdog;
+
+    public ChatClient(Config config) {
+        this.config = config;
+        String base = config.baseUrl().toString();
+        this.endpoint = URI.create((base.endsWith("/") ? base : base + "/") + "chat/completions");
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                .build();
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "upstream-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Calls the model; {@code listener} sees the answer as it streams in. */
+    public ChatResult complete(ObjectNode body, ChatListener listener, Cancellation cancellation) throws UpstreamException {
+        byte[] request = Json.writeBytes(body);
+        for (int attempt = 0; ; attempt++) {
+            EmitTracker tracker = new EmitTracker(listener);
+            try {
+                return attempt(request, tracker, cancellation);
+            } catch (UpstreamException e) {
+                boolean retry = e.kind().retryable && !tracker.emitted && attempt < config.maxRetries()
+                        && !cancellation.isCancelled();
+                if (!retry) {
+                    throw cancellation.isCancelled() ? aborted(cancellation) : e;
+                }
+                sleep(backoff(attempt, e.retryAfterMillis()), cancellation);
+            }
+        }
+    }
+
+    private ChatResult attempt(byte[] body, ChatListener listener, Cancellation cancellation) throws UpstreamException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
+                .timeout(config.idleTimeout())
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream, application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        config.apiKey().ifPresent(key -> request.header("Authorization", "Bearer " + key));
+        CompletableFuture<HttpResponse<InputStream>> pending = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        cancellation.onCancel(() -> pending.cancel(true));
+        HttpResponse<InputStream> response = await(pending, cancellation);
+        AtomicLong lastActivity = new AtomicLong(System.nanoTime());
+        AtomicBoolean timedOut = new AtomicBoolean();
+        try (InputStream in = response.body()) {
+            cancellation.onCancel(() -> closeQuietly(in));
+            ScheduledFuture<?> idleCheck = watchdog.scheduleAtFixedRate(() -> {
+                if (System.nanoTime() - lastActivity.get() > config.idleTimeout().toNanos()) {
+                    timedOut.set(true);
+                    closeQuietly(in);
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+            try {
+                if (response.statusCode() >= 400) {
+                    throw statusError(response, in);
+                }
+                String contentType = response.headers().firstValue("content-type").orElse("");
+                if (contentType.startsWith("application/json")) {
+                    return wholeAnswer(Json.MAPPER.readTree(in), listener);
+                }
+                return streamedAnswer(in, listener, lastActivity);
+            } finally {
+                idleCheck.cancel(false);
+            }
+        } catch (IOException e) {
+            if (cancellation.isCancelled()) {
+                throw aborted(cancellation);
+            }
+            String why = timedOut.get() ? "the model endpoint stopped answering for " + config.idleTimeout().toSeconds() + " s"
+                    : "the connection to the model endpoint failed: " + e.getMessage();
+            throw new UpstreamException(UpstreamException.Kind.SERVER, why, 0, e);
+        }
+    }
+
+    private HttpResponse<InputStream> await(CompletableFuture<HttpResponse<InputStream>> pending, Cancellation cancellation)
+            throws UpstreamException {
+        try {
+            return pending.get();
+        } catch (CancellationException e) {
+            throw aborted(cancellation);
+        } catch (InterruptedException e) {
+            pending.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new UpstreamException(UpstreamException.Kind.ABORTED, "interrupted");
+        } catch (ExecutionException e) {
+            if (cancellation.isCancelled()) {
+                throw aborted(cancellation);
+            }
+            Throwable cause = e.getCause();
+            String why = cause instanceof HttpTimeoutException
+                    ? "the model endpoint did not answer within " + config.idleTimeout().toSeconds() + " s"
+                    : "could not reach the model endpoint " + endpoint + ": " + cause;
+            throw new UpstreamException(UpstreamException.Kind.SERVER, why, 0, cause);
+        }
+    }
+
+    /** Reads {@code data:} lines of a Chat Completions stream. */
+    private ChatResult streamedAnswer(InputStream in, ChatListener listener, AtomicLong lastActivity)
+            throws IOException, UpstreamException {
+        Answer answer = new Answer(listener);
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        String line;
+        boolean done = false;
+        while (!done && (line = reader.readLine()) != null) {
+            lastActivity.set(System.nanoTime());
+            if (!line.startsWith("data:")) {
+                continue;
+            }
+            String data = line.substring(5).trim();
+            if (data.equals("[DONE]")) {
+                done = true;
+            } else if (!data.isEmpty()) {
+                answer.chunk(parse(data));
+            }
+        }
+        if (!done && answer.finishReason == null) {
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint ended the stream before the answer was complete");
+        }
+        return answer.result();
+    }
+
+    /** A server that ignored {@code stream: true} and sent one {@code chat.completion} object. */
+    private static ChatResult wholeAnswer(JsonNode completion, ChatListener listener) throws UpstreamException {
+        Answer answer = new Answer(listener);
+        checkError(completion);
+        JsonNode choice = completion.path("choices").path(0);
+        JsonNode message = choice.path("message");
+        if (message.path("content").isTextual()) {
+            answer.text(message.path("content").asText());
+        }
+        int index = 0;
+        for (JsonNode call : message.path("tool_calls")) {
+            answer.toolCall(index++, call);
+        }
+        answer.finish(choice.path("finish_reason"));
+        answer.usage(completion.path("usage"));
+        return answer.result();
+    }
+
+    /** The answer as it accumulates from chunks. */
+    private static final class Answer {
+        private final ChatListener listener;
+        private final StringBuilder text = new StringBuilder();
+        private final Map<Integer, StringBuilder[]> calls = new TreeMap<>();
+        private final Map<Integer, Boolean> started = new TreeMap<>();
+        private String finishReason;
+        private Usage usage;
+
+        Answer(ChatListener listener) {
+            this.listener = listener;
+        }
+
+        void chunk(JsonNode chunk) throws UpstreamException {
+            checkError(chunk);
+            for (JsonNode choice : chunk.path("choices")) {
+                JsonNode delta = choice.path("delta");
+                if (delta.path("content").isTextual()) {
+                    text(delta.path("content").asText());
+                }
+                int position = 0;
+                for (JsonNode call : delta.path("tool_calls")) {
+                    toolCall(call.path("index").isInt() ? call.path("index").asInt() : position, call);
+                    position++;
+                }
+                finish(choice.path("finish_reason"));
+            }
+            usage(chunk.path("usage"));
+        }
+
+        void text(String delta) {
+            if (!delta.isEmpty()) {
+                text.append(delta);
+                listener.text(delta);
+            }
+        }
+
+        void toolCall(int index, JsonNode call) {
+            StringBuilder[] acc = calls.computeIfAbsent(index, i -> new StringBuilder[] {new StringBuilder(), new StringBuilder()});
+            JsonNode fn = call.path("function");
+            if (fn.path("name").isTextual()) {
+                acc[0].append(fn.path("name").asText());
+            }
+            if (!started.containsKey(index) && !acc[0].isEmpty()) {
+                started.put(index, true);
+                listener.toolCallStarted(index, acc[0].toString());
+                if (!acc[1].isEmpty()) {
+                    listener.toolCallArguments(index, acc[1].toString());
+                }
+            }
+            JsonNode args = fn.path("arguments");
+            String piece = args.isTextual() ? args.asText() : args.isObject() ? args.toString() : "";
+            if (!piece.isEmpty()) {
+                acc[1].append(piece);
+                if (started.containsKey(index)) {
+                    listener.toolCallArguments(index, piece);
+                }
+            }
+        }
+
+        void finish(JsonNode reason) {
+            if (reason.isTextual()) {
+                finishReason = reason.asText();
+            }
+        }
+
+        void usage(JsonNode u) {
+            if (u.isObject() && u.path("prompt_tokens").canConvertToLong()) {
+                usage = Usage.of(u.path("prompt_tokens").asLong(), u.path("completion_tokens").asLong(),
+                        u.path("prompt_tokens_details").path("cached_tokens").asLong(),
+                        u.path("completion_tokens_details").path("reasoning_tokens").asLong());
+            }
+        }
+
+        ChatResult result() {
+            List<ChatResult.ToolCall> toolCalls = new ArrayList<>();
+            for (StringBuilder[] acc : calls.values()) {
+                toolCalls.add(new ChatResult.ToolCall(acc[0].toString(), acc[1].isEmpty() ? "{}" : acc[1].toString()));
+            }
+            String reason = finishReason != null ? finishReason : toolCalls.isEmpty() ? "stop" : "tool_calls";
+            return new ChatResult(text.toString(), List.copyOf(toolCalls), reason, usage);
+        }
+    }
+
+    private static JsonNode parse(String data) throws UpstreamException {
+        try {
+            return Json.MAPPER.readTree(data);
+        } catch (IOException e) {
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint sent a malformed stream event", 0, e);
+        }
+    }
+
+    /** Some servers report a failure inside a 200 stream as {@code {"error": ...}}. */
+    private static void checkError(JsonNode node) throws UpstreamException {
+        JsonNode error = node.path("error");
+        if (!error.isMissingNode() && !error.isNull()) {
+            String message = error.isTextual() ? error.asText() : error.path("message").asText("unknown error");
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint failed: " + message);
+        }
+    }
+
+    private static UpstreamException statusError(HttpResponse<InputStream> response, InputStream in) {
+        int status = response.statusCode();
+        String message;
+        try {
+            byte[] bytes = in.readNBytes(64 * 1024);
+            JsonNode json = Json.MAPPER.readTree(bytes);
+            message = json.path("error").path("message").asText(json.path("error").isTextual() ? json.path("error").asText() : new String(bytes, StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            message = "(no readable error body)";
+        }
+        String text = "the model endpoint answered " + status + ": " + message;
+        UpstreamException.Kind kind = status == 429 ? UpstreamException.Kind.RATE_LIMIT
+                : status >= 500 ? UpstreamException.Kind.SERVER
+                : status == 400 || status == 413 || status == 422 ? UpstreamException.Kind.INVALID_PROMPT
+                : UpstreamException.Kind.REFUSED;
+        return new UpstreamException(kind, text, retryAfterMillis(response), null);
+    }
+
+    private static long retryAfterMillis(HttpResponse<?> response) {
+        try {
+            Optional<String> ms = response.headers().firstValue("retry-after-ms");
+            if (ms.isPresent()) {
+                return Long.parseLong(ms.get().trim());
+            }
+            return response.headers().firstValue("retry-after").map(s -> (long) (Double.parseDouble(s.trim()) * 1000)).orElse(0L);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private long backoff(int attempt, long retryAfterMillis) {
+        if (retryAfterMillis > 0 && retryAfterMillis <= 60_000) {
+            return retryAfterMillis;
+        }
+        long base = Math.min(config.retryBase().toMillis() << attempt, MAX_BACKOFF.toMillis());
+        return (long) (base * (1 - ThreadLocalRandom.current().nextDouble(0.25)));
+    }
+
+    private static void sleep(long millis, Cancellation cancellation) throws UpstreamException {
+        long until = System.currentTimeMillis() + millis;
+        try {
+            while (!cancellation.isCancelled() && System.currentTimeMillis() < until) {
+                Thread.sleep(Math.min(50, Math.max(1, until - System.currentTimeMillis())));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (cancellation.isCancelled()) {
+            throw aborted(cancellation);
+        }
+    }
+
+    private static UpstreamException aborted(Cancellation cancellation) {
+        return new UpstreamException(UpstreamException.Kind.ABORTED, "aborted: " + cancellation.reason());
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // closing to abort; nothing to do
+        }
+    }
+
+    @Override
+    public void close() {
+        watchdog.shutdownNow();
+        http.close();
+    }
+
+    /** Remembers whether any part of the answer reached the listener (then a retry would repeat it). */
+    private static final class EmitTracker implements ChatListener {
+        private final ChatListener delegate;
+        boolean emitted;
+
+        EmitTracker(ChatListener delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void text(String delta) {
+            emitted = true;
+            delegate.text(delta);
+        }
+
+        @Override
+        public void toolCallStarted(int index, String name) {
+            emitted = true;
+            delegate.toolCallStarted(index, name);
+        }
+
+        @Override
+        public void toolCallArguments(int index, String delta) {
+            emitted = true;
+            delegate.toolCallArguments(index, delta);
+        }
+    }
+}
