@@ -202,17 +202,16 @@ public final class Body {
         if (!v.isIntegralNumber() && !(v.isNumber() && v.doubleValue() == Math.rint(v.doubleValue()))) {
             throw wrongType(param, "an integer", v);
         }
-        if (!v.canConvertToLong()) {
-            throw ApiException.invalid("Invalid '" + param + "': integer out of range.", param, "integer_above_max_value");
-        }
-        long n = v.longValue();
-        if (n < min) {
+        boolean fits = v.canConvertToLong();
+        long n = fits ? v.longValue() : 0;
+        String got = fits ? Long.toString(n) : v.asText();
+        if (fits ? n < min : v.doubleValue() < 0) {
             throw ApiException.invalid("Invalid '" + param + "': integer below minimum value. Expected a value >= "
-                    + min + ", but got " + n + " instead.", param, "integer_below_min_value");
+                    + min + ", but got " + got + " instead.", param, "integer_below_min_value");
         }
-        if (n > max) {
+        if (!fits || n > max) {
             throw ApiException.invalid("Invalid '" + param + "': integer above maximum value. Expected a value <= "
-                    + max + ", but got " + n + " instead.", param, "integer_above_max_value");
+                    + max + ", but got " + got + " instead.", param, "integer_above_max_value");
         }
         return n;
     }

@@ -64,6 +64,9 @@ public final class MessageRequest {
             out.add(textPart(Body.checkLength(param, raw.textValue(), MAX_TEXT)));
             return out;
         }
+        if (!raw.isArray()) {
+            throw Body.wrongType(param, "one of a string or array of objects", raw);
+        }
         List<JsonNode> parts = b.array("content", 1, 100);
         for (int i = 0; i < parts.size(); i++) {
             out.add(part(parts.get(i), param + "[" + i + "]"));

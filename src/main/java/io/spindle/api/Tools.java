@@ -161,7 +161,10 @@ public final class Tools {
         return out;
     }
 
-    /** {@code response_format}: {@code "auto"}, or {@code {"type": text | json_object | json_schema}}; echoed as sent. */
+    /**
+     * {@code response_format}: {@code "auto"}, or {@code {"type": text | json_object | json_schema}}; echoed as sent,
+     * less null members of {@code json_schema}.
+     */
     public static JsonNode responseFormat(Body body, String key) {
         JsonNode v = body.raw(key);
         if (v == null) {
@@ -195,6 +198,15 @@ public final class Tools {
                 throw Body.wrongType(schema.param("schema"), "an object", s);
             }
             schema.bool("strict");
+            // a null member means "not given": echo the object without it (the schema has no nullable description or schema)
+            ObjectNode out = (ObjectNode) v.deepCopy();
+            ObjectNode echoed = (ObjectNode) out.get("json_schema");
+            for (String member : List.of("description", "schema", "strict")) {
+                if (echoed.has(member) && echoed.get(member).isNull()) {
+                    echoed.remove(member);
+                }
+            }
+            return out;
         } else if (format.has("json_schema")) {
             throw ApiException.invalid("Unknown parameter: '" + format.param("json_schema") + "'.", format.param("json_schema"), "unknown_parameter");
         }

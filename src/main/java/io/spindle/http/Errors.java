@@ -7,6 +7,7 @@ import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
+import io.spindle.api.Ids;
 import io.spindle.api.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -58,6 +59,9 @@ final class Errors {
     static final DirectHandler DIRECT = (request, eventType, status, headers, message) -> {
         String text = status.code() == 413 ? tooLargeMessage() : message == null || message.isBlank() ? status.reasonPhrase() : message;
         headers.set(HeaderNames.CONTENT_TYPE, Http.JSON);
+        // AccessFilter never ran for these, so add the headers every answer carries
+        headers.set(Http.REQUEST_ID, Ids.request());
+        headers.set(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
         return DirectHandler.TransportResponse.builder()
                 .status(status)
                 .headers(headers)

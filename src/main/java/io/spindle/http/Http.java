@@ -1,7 +1,8 @@
 package io.spindle.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -18,6 +19,8 @@ import java.io.InputStream;
 final class Http {
     static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
     static final String JSON = "application/json";
+    /** Reads request bodies; text after the JSON value (e.g. {@code {} x}) makes the body invalid. */
+    private static final ObjectReader BODY_READER = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Http() {}
 
@@ -44,19 +47,23 @@ final class Http {
         if (!req.content().hasEntity()) {
             return Json.object();
         }
+        byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
-            byte[] bytes = in.readAllBytes();
-            if (isBlank(bytes)) {
-                return Json.object();
-            }
-            return Json.MAPPER.readTree(bytes);
-        } catch (JsonProcessingException e) {
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        if (isBlank(bytes)) {
+            return Json.object();
+        }
+        try {
+            return BODY_READER.readTree(bytes);
+        } catch (IOException e) {
+            // JsonProcessingException for bad syntax, CharConversionException for bytes that are not UTF-8/16/32
             throw ApiException.invalid("We could not parse the JSON body of your request. (HINT: This likely means you aren't "
                     + "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
                     + "valid JSON. If you have trouble figuring out how to fix this, please contact us through our help "
                     + "center at help.openai.com.)");
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 
