@@ -87,8 +87,11 @@ public final class JdbcStore implements Store {
     @Override
     public boolean deleteThread(String project, String id) {
         return db.write(c -> {
+            if (update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 0) {
+                return false;
+            }
             update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ?", project, id);
-            return update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 1;
+            return true;
         });
     }
 
