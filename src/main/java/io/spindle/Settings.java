@@ -136,6 +136,18 @@ public record Settings(
         if (!url.startsWith("postgresql://") && !url.startsWith("postgres://") && !url.startsWith("jdbc:postgresql://")) {
             throw new Invalid("SPINDLE_DATABASE_URL must start with postgresql:// or jdbc:postgresql://");
         }
+        if (url.startsWith("jdbc:")) {
+            return;
+        }
+        // Database.postgres takes this form apart. The message leaves the URL out: it may hold a password.
+        String expected = "SPINDLE_DATABASE_URL is not a valid URL; expected postgresql://user:pass@host:5432/db";
+        try {
+            if (URI.create(url).getHost() == null) {
+                throw new Invalid(expected);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(expected);
+        }
     }
 
     private static URI upstreamUrl(String raw) {

@@ -44,7 +44,12 @@ public final class Database implements AutoCloseable {
         this.pool = pool;
         this.dialect = dialect;
         this.writeLock = dialect == Dialect.SQLITE ? new ReentrantLock() : null;
-        Flyway.configure().dataSource(pool).locations(dialect.migrations).load().migrate();
+        try {
+            Flyway.configure().dataSource(pool).locations(dialect.migrations).load().migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
     }
 
     /** SQLite in {@code dataDir/spindle.db}: WAL, so an answered write survives a kill -9. */
@@ -85,7 +90,8 @@ public final class Database implements AutoCloseable {
                 }
             }
         }
-        config.setMaximumPoolSize(poolSize);
+        // Flyway holds two connections while it migrates PostgreSQL; a pool of one would wait for itself.
+        config.setMaximumPoolSize(Math.max(2, poolSize));
         return new Database(new HikariDataSource(config), Dialect.POSTGRESQL);
     }
 

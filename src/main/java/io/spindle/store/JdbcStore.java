@@ -89,8 +89,13 @@ public final class JdbcStore implements Store {
     @Override
     public boolean deleteThread(String project, String id) {
         return db.write(c -> {
+            if (Sql.update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 0) {
+                return false;
+            }
+            Sql.update(c, "DELETE FROM run_steps WHERE project = ? AND thread_id = ?", project, id);
+            Sql.update(c, "DELETE FROM runs WHERE project = ? AND thread_id = ?", project, id);
             Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ?", project, id);
-            return Sql.update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 1;
+            return true;
         });
     }
 

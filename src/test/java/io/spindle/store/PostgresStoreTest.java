@@ -1,0 +1,79 @@
+package io.spindle.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spindle.testing.TestPostgres;
+import java.net.ServerSocket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+/** The store contract on PostgreSQL, one fresh database per test (dropped afterwards). */
+class PostgresStoreTest extends StoreContract {
+    private final String url = TestPostgres.freshDatabase();
+
+    @Override
+    protected Database openDatabase() {
+        return Database.postgres(url, 4);
+    }
+
+    @Override
+    protected void afterClose() {
+        dropDatabase(url);
+    }
+
+    /** Drops a database made by {@link TestPostgres#freshDatabase}; its pools must be closed. */
+    static void dropDatabase(String url) {
+        String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
+        try (Connection c = DriverManager.getConnection(url.replace("/" + name + "?", "/postgres?"));
+             Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE " + name + " WITH (FORCE)");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot drop test database " + name, e);
+        }
+    }
+
+    @Test
+    void dialectIsPostgresql() {
+        assertThat(db.dialect()).isEqualTo(Database.Dialect.POSTGRESQL);
+    }
+
+    @Test
+    void openingAnUnreachableDatabaseFailsAtOnce() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> Database.postgres(
+                "postgresql://postgres@127.0.0.1:" + closedPort + "/nowhere?connectTimeout=2", 2).close())
+                .isInstanceOf(RuntimeException.class);
+        assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(15_000);
+    }
+
+    @Test
+    void aPoolOfOneStillOpens() {
+        long started = System.nanoTime();
+        try (Database one = Database.postgres(url, 1)) {
+            JdbcStore oneStore = new JdbcStore(one);
+            assertThat(oneStore.ping()).isTrue();
+            assertThat(oneStore.assistants(P1, asc(1, null, null)).data()).isEmpty();
+        }
+        assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(10_000);
+    }
+
+    @Test
+    void acceptsPostgresqlSchemeUrls() {
+        // postgresql://user@host:port/db?params, as SPINDLE_DATABASE_URL documents it.
+        String user = url.replaceFirst(".*[?&]user=([^&]*).*", "$1");
+        String plain = url.substring("jdbc:".length()).replace("postgresql://", "postgresql://" + user + "@")
+                .replaceFirst("\\?.*", "");
+        assertThat(plain).startsWith("postgresql://" + user + "@127.0.0.1:").doesNotContain("?");
+        try (Database other = Database.postgres(plain, 2)) {
+            assertThat(new JdbcStore(other).ping()).isTrue();
+        }
+    }
+}
