@@ -52,12 +52,18 @@ class SettingsTest {
     }
 
     @Test
-    void everyDocumentedVariableHasADescription() {
-        assertThat(Settings.VARIABLES).extracting(Settings.Variable::name).containsExactly("SPINDLE_HOST", "SPINDLE_PORT",
-                "SPINDLE_DATA_DIR", "SPINDLE_DATABASE_URL", "SPINDLE_API_KEYS", "SPINDLE_UPSTREAM_URL",
-                "SPINDLE_UPSTREAM_API_KEY", "SPINDLE_MAX_BODY_BYTES");
-        assertThat(Settings.VARIABLES).allSatisfy(v -> assertThat(v.description()).isNotBlank());
-        assertThat(Main.help()).contains("SPINDLE_DATABASE_URL").contains("default: 8080");
+    void everyVariableIsDescribedInHelpAndInTheReadme() throws java.io.IOException {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        assertThat(Settings.VARIABLES).extracting(Settings.Variable::name).doesNotHaveDuplicates()
+                .allSatisfy(name -> assertThat(name).startsWith("SPINDLE_"))
+                .contains("SPINDLE_HOST", "SPINDLE_PORT", "SPINDLE_DATA_DIR", "SPINDLE_DATABASE_URL", "SPINDLE_API_KEYS",
+                        "SPINDLE_UPSTREAM_URL", "SPINDLE_UPSTREAM_API_KEY", "SPINDLE_MAX_BODY_BYTES");
+        assertThat(Settings.VARIABLES).allSatisfy(v -> {
+            assertThat(v.description()).isNotBlank();
+            assertThat(Main.help()).contains(v.name());
+            assertThat(readme).as("README settings table").contains("| `" + v.name() + "` |");
+        });
+        assertThat(Main.help()).contains("default: 8080");
     }
 
     @Test

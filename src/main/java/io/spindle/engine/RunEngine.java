@@ -79,14 +79,19 @@ public final class RunEngine implements AutoCloseable {
             try {
                 boolean claimed = false;
                 if (slots.tryAcquire()) {
-                    Optional<RunQueue.Claim> claim = queue.claim(node, nowMillis(), settings.lease().toMillis());
+                    Optional<RunQueue.Claim> claim = Optional.empty();
+                    try {
+                        claim = queue.claim(node, nowMillis(), settings.lease().toMillis());
+                    } finally {
+                        if (claim.isEmpty()) {
+                            slots.release();
+                        }
+                    }
                     if (claim.isPresent()) {
                         RunExecution execution = new RunExecution(this, claim.get());
                         executions.put(execution.runId(), execution);
                         Thread.ofVirtual().name("run-" + execution.runId()).start(execution);
                         claimed = true;
-                    } else {
-                        slots.release();
                     }
                 }
                 if (!claimed) {
