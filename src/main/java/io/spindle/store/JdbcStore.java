@@ -52,13 +52,16 @@ public final class JdbcStore implements Store {
 
     @Override
     public boolean deleteAssistant(String project, String id) {
-        return db.write(c -> Sql.update(c, "DELETE FROM assistants WHERE project = ? AND id = ?", project, id)) == 1;
+        return db.write(c -> {
+            keepCursor(c, "assistants", project, id);
+            return Sql.update(c, "DELETE FROM assistants WHERE project = ? AND id = ?", project, id);
+        }) == 1;
     }
 
     @Override
     public ListPage<AssistantObject> assistants(String project, ListQuery query) {
         return db.read(c -> Sql.page(c, AssistantObject.class, AssistantObject::id, "assistants",
-                new Sql.Scope("project = ?", project), query));
+                Sql.Scope.of(project), query));
     }
 
     // ---- threads
@@ -130,8 +133,10 @@ public final class JdbcStore implements Store {
 
     @Override
     public boolean deleteMessage(String project, String threadId, String id) {
-        return db.write(c -> Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ? AND id = ?",
-                project, threadId, id)) == 1;
+        return db.write(c -> {
+            keepCursor(c, "messages", project, id);
+            return Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id);
+        }) == 1;
     }
 
     @Override
@@ -143,9 +148,15 @@ public final class JdbcStore implements Store {
     @Override
     public ListPage<MessageObject> messages(String project, String threadId, String runId, ListQuery query) {
         Sql.Scope scope = runId == null
-                ? new Sql.Scope("project = ? AND thread_id = ?", project, threadId)
-                : new Sql.Scope("project = ? AND thread_id = ? AND run_id = ?", project, threadId, runId);
+                ? Sql.Scope.of(project).and("thread_id", threadId)
+                : Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId);
         return db.read(c -> Sql.page(c, MessageObject.class, MessageObject::id, "messages", scope, query));
+    }
+
+    /** Remembers where a deleted object stood, so that it still works as a page cursor. */
+    private static void keepCursor(Connection c, String table, String project, String id) throws SQLException {
+        Sql.update(c, "INSERT INTO deleted_cursors (id, project, created_at, seq) SELECT id, project, created_at, seq FROM "
+                + table + " WHERE project = ? AND id = ?", project, id);
     }
 
     // ---- runs and steps
@@ -192,7 +203,7 @@ public final class JdbcStore implements Store {
     @Override
     public ListPage<RunObject> runs(String project, String threadId, ListQuery query) {
         return db.read(c -> Sql.page(c, RunObject.class, RunObject::id, "runs",
-                new Sql.Scope("project = ? AND thread_id = ?", project, threadId), query));
+                Sql.Scope.of(project).and("thread_id", threadId), query));
     }
 
     @Override
@@ -205,7 +216,7 @@ public final class JdbcStore implements Store {
     @Override
     public ListPage<RunStepObject> steps(String project, String threadId, String runId, ListQuery query) {
         return db.read(c -> Sql.page(c, RunStepObject.class, RunStepObject::id, "run_steps",
-                new Sql.Scope("project = ? AND thread_id = ? AND run_id = ?", project, threadId, runId), query));
+                Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId), query));
     }
 
     @Override

@@ -19,8 +19,32 @@ final class Sql {
     private Sql() {}
 
 
-    /** The rows a list covers: a WHERE fragment and its arguments. */
-    record Scope(String where, Object... args) {}
+    /** The rows a list covers: a project's rows, narrowed by equal columns (e.g. thread_id). */
+    record Scope(String project, List<String> columns, List<Object> values) {
+        static Scope of(String project) {
+            return new Scope(project, List.of(), List.of());
+        }
+
+        Scope and(String column, Object value) {
+            List<String> c = new ArrayList<>(columns);
+            List<Object> v = new ArrayList<>(values);
+            c.add(column);
+            v.add(value);
+            return new Scope(project, c, v);
+        }
+
+        String where() {
+            StringBuilder sql = new StringBuilder("project = ?");
+            columns.forEach(column -> sql.append(" AND ").append(column).append(" = ?"));
+            return sql.toString();
+        }
+
+        List<Object> args() {
+            List<Object> args = new ArrayList<>(List.of(project));
+            args.addAll(values);
+            return args;
+        }
+    }
 
     /**
      * One page of a list ordered by (created_at, seq). The cursors {@code after}/{@code before} are ids
@@ -28,7 +52,7 @@ final class Sql {
      */
     static <T> ListPage<T> page(Connection c, Class<T> type, Function<T, String> idOf, String table,
                                         Scope scope, ListQuery q) throws SQLException {
-        List<Object> args = new ArrayList<>(List.of(scope.args()));
+        List<Object> args = scope.args();
         StringBuilder sql = new StringBuilder("SELECT body FROM ").append(table).append(" WHERE ").append(scope.where());
         // Walking toward the `before` cursor reads backwards from it, then flips the page.
         boolean backwards = q.before() != null && q.after() == null;
@@ -55,12 +79,15 @@ final class Sql {
                 : new ListPage<>(data, idOf.apply(data.getFirst()), idOf.apply(data.getLast()), hasMore);
     }
 
+    /** Where the cursor object stands in the list: an object of the list, or one deleted from it since. */
     static List<Object> position(Connection c, String table, Scope scope, String id, String param) throws SQLException {
-        Object[] args = new Object[scope.args().length + 1];
-        System.arraycopy(scope.args(), 0, args, 0, scope.args().length);
-        args[scope.args().length] = id;
-        try (PreparedStatement ps = prepare(c, "SELECT created_at, seq FROM " + table + " WHERE " + scope.where() + " AND id = ?", args);
-             ResultSet rs = ps.executeQuery()) {
+        List<Object> args = scope.args();
+        args.add(id);
+        args.add(scope.project());
+        args.add(id);
+        String sql = "SELECT created_at, seq FROM " + table + " WHERE " + scope.where() + " AND id = ? "
+                + "UNION ALL SELECT created_at, seq FROM deleted_cursors WHERE project = ? AND id = ?";
+        try (PreparedStatement ps = prepare(c, sql, args.toArray()); ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 throw ApiException.invalid("Invalid '" + param + "': '" + id + "' is not the id of an object in this list.",
                         param, "invalid_value");
