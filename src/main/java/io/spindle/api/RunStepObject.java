@@ -58,15 +58,24 @@ public record RunStepObject(
         return "in_progress".equals(status);
     }
 
-    /** The step in a final status; {@code at} fills the matching timestamp. */
+    /**
+     * The step in a final status; {@code at} fills the matching timestamp. It keeps showing the run's
+     * deadline ({@code expires_at}) until the run itself ends, as the live API did.
+     */
     public RunStepObject finish(String newStatus, long at, JsonNode error, Usage finalUsage) {
         return new RunStepObject(id, createdAt, runId, assistantId, threadId, type, newStatus,
                 newStatus.equals("cancelled") ? Long.valueOf(at) : cancelledAt,
                 newStatus.equals("completed") ? Long.valueOf(at) : completedAt,
-                null,
+                expiresAt,
                 newStatus.equals("expired") ? Long.valueOf(at) : expiredAt,
                 newStatus.equals("failed") ? Long.valueOf(at) : failedAt,
                 error, stepDetails, finalUsage);
+    }
+
+    /** The step once its run has ended: it no longer shows the run's deadline. */
+    public RunStepObject withoutDeadline() {
+        return new RunStepObject(id, createdAt, runId, assistantId, threadId, type, status, cancelledAt, completedAt,
+                null, expiredAt, failedAt, lastError, stepDetails, usage);
     }
 
     public RunStepObject withDetails(JsonNode details) {

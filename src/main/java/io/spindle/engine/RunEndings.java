@@ -49,16 +49,20 @@ final class RunEndings {
         String[] leftover = LEFTOVERS.get(status);
         Usage total = Usage.ZERO;
         for (RunStepObject step : change.steps()) {
+            RunStepObject ended = step;
             if (step.inProgress()) {
-                step = step.finish(leftover[0], now, leftover[0].equals("failed") ? lastError : null, step.usage());
-                change.saveStep(step);
                 if (step.type().equals(RunStepObject.MESSAGE_CREATION)) {
                     String messageId = step.stepDetails().path("message_creation").path("message_id").asText();
                     change.message(messageId).filter(m -> m.status().equals("in_progress"))
                             .ifPresent(m -> change.saveMessage(incompleteMessage(m, now, leftover[1])));
                 }
+                ended = step.finish(leftover[0], now, leftover[0].equals("failed") ? lastError : null, step.usage());
             }
-            total = total.plus(step.usage());
+            ended = ended.withoutDeadline();
+            if (!ended.equals(step)) {
+                change.saveStep(ended);
+            }
+            total = total.plus(ended.usage());
         }
         RunObject.Builder run = change.run().toBuilder();
         run.status = status;

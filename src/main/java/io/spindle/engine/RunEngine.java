@@ -2,6 +2,7 @@ package io.spindle.engine;
 
 import io.spindle.Settings;
 import io.spindle.api.RunObject;
+import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
 import io.spindle.upstream.ChatClient;
@@ -13,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -36,6 +38,7 @@ public final class RunEngine implements AutoCloseable {
     private final Semaphore slots;
     private final Semaphore wakeUp = new Semaphore(0);
     private final Map<String, RunExecution> executions = new ConcurrentHashMap<>();
+    private final RunEvents events = new RunEvents();
     private final ScheduledExecutorService scheduler;
     private volatile boolean running;
     private Thread poller;
@@ -124,7 +127,7 @@ public final class RunEngine implements AutoCloseable {
     private void expireAbandoned() {
         try {
             for (RunQueue.RunRef ref : queue.expired(now(), nowMillis())) {
-                store.changeRun(ref.project(), ref.runId(), null, change -> {
+                change(ref.project(), ref.runId(), null, change -> {
                     RunObject run = change.run();
                     if (run.active() && run.expiresAt() != null && now() >= run.expiresAt()) {
                         RunEndings.expired(change, now());
@@ -145,6 +148,21 @@ public final class RunEngine implements AutoCloseable {
 
     Store store() {
         return store;
+    }
+
+    public RunEvents events() {
+        return events;
+    }
+
+    /** {@link Store#changeRun}, then the events of what it committed. */
+    <T> T change(String project, String runId, String leaseToken, Function<RunChange, T> fn) {
+        RunChange[] committed = new RunChange[1];
+        T result = store.changeRun(project, runId, leaseToken, c -> {
+            committed[0] = c;
+            return fn.apply(c);
+        });
+        events.published(committed[0]);
+        return result;
     }
 
     ChatClient chat() {

@@ -47,6 +47,7 @@ final class RunExecution implements Runnable {
     private boolean messageDone;
     private String toolStepId;
     private boolean toolStepStarted;
+    private final java.util.TreeMap<Integer, String> callIds = new java.util.TreeMap<>();
     private final StringBuilder text = new StringBuilder();
 
     RunExecution(RunEngine engine, RunQueue.Claim claim) {
@@ -187,8 +188,10 @@ final class RunExecution implements Runnable {
             }
             ArrayNode calls = Json.array();
             ArrayNode required = Json.array();
-            for (ChatResult.ToolCall call : result.toolCalls()) {
-                String id = Ids.call();
+            List<String> ids = new java.util.ArrayList<>(callIds.values());
+            for (int i = 0; i < result.toolCalls().size(); i++) {
+                ChatResult.ToolCall call = result.toolCalls().get(i);
+                String id = i < ids.size() ? ids.get(i) : Ids.call();
                 ObjectNode fn = calls.addObject().put("id", id).put("type", "function").putObject("function");
                 fn.put("name", call.name()).put("arguments", call.arguments()).putNull("output");
                 required.addObject().put("id", id).put("type", "function").putObject("function")
@@ -232,14 +235,14 @@ final class RunExecution implements Runnable {
             messageId = Ids.message();
             messageStepId = Ids.step();
         }
-        if (c.message(messageId).isEmpty()) {
-            c.saveMessage(new MessageObject(messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
-                    null, null, null, "assistant", Json.array(), Json.array(), java.util.Map.of()));
-        }
         if (c.steps().stream().noneMatch(s -> s.id().equals(messageStepId))) {
             ObjectNode details = Json.object().put("type", RunStepObject.MESSAGE_CREATION);
             details.putObject("message_creation").put("message_id", messageId);
             c.saveStep(newStep(messageStepId, RunStepObject.MESSAGE_CREATION, details, now));
+        }
+        if (c.message(messageId).isEmpty()) {
+            c.saveMessage(new MessageObject(messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
+                    null, null, null, "assistant", Json.array(), Json.array(), java.util.Map.of()));
         }
     }
 
@@ -273,41 +276,75 @@ final class RunExecution implements Runnable {
         return details;
     }
 
-    /** Persists the turn's message and steps as the model's answer starts to arrive. */
+    /**
+     * Persists the turn's message and steps as the model's answer starts to arrive, and publishes
+     * the answer's pieces as deltas (only after the object they belong to was announced).
+     */
     private final class TurnListener implements ChatListener {
         @Override
         public void text(String delta) {
-            if (text.isEmpty() && !messageDone) {
+            if (messageDone) {
+                return;
+            }
+            boolean first = text.isEmpty();
+            if (first) {
                 change(c -> {
                     ensureMessage(c, engine.now());
                     return null;
                 });
             }
             text.append(delta);
+            ObjectNode part = Json.object().put("index", 0).put("type", "text");
+            ObjectNode value = part.putObject("text").put("value", delta);
+            if (first) {
+                value.putArray("annotations");
+            }
+            ObjectNode event = Json.object().put("id", messageId).put("object", "thread.message.delta");
+            event.putObject("delta").putArray("content").add(part);
+            publish("thread.message.delta", event);
         }
 
         @Override
         public void toolCallStarted(int index, String name) {
-            if (toolStepStarted) {
-                return;
+            String callId = Ids.call();
+            callIds.put(index, callId);
+            if (!toolStepStarted) {
+                toolStepStarted = true;
+                change(c -> {
+                    long now = engine.now();
+                    if (messageId != null && !messageDone) {
+                        completeMessage(c, now, "completed", null, Usage.ZERO);
+                    }
+                    c.saveStep(toolStep(c, now));
+                    return null;
+                });
             }
-            toolStepStarted = true;
-            change(c -> {
-                long now = engine.now();
-                if (messageId != null && !messageDone) {
-                    completeMessage(c, now, "completed", null, Usage.ZERO);
-                }
-                c.saveStep(toolStep(c, now));
-                return null;
-            });
+            ObjectNode call = Json.object().put("index", index).put("id", callId).put("type", "function");
+            call.putObject("function").put("name", name).put("arguments", "").putNull("output");
+            publishStepDelta(call);
         }
 
         @Override
-        public void toolCallArguments(int index, String delta) {}
+        public void toolCallArguments(int index, String delta) {
+            ObjectNode call = Json.object().put("index", index).put("type", "function");
+            call.putObject("function").put("arguments", delta);
+            publishStepDelta(call);
+        }
+
+        private void publishStepDelta(ObjectNode call) {
+            ObjectNode event = Json.object().put("id", toolStepId).put("object", "thread.run.step.delta");
+            ObjectNode details = event.putObject("delta").putObject("step_details").put("type", RunStepObject.TOOL_CALLS);
+            details.putArray("tool_calls").add(call);
+            publish("thread.run.step.delta", event);
+        }
+
+        private void publish(String name, ObjectNode data) {
+            engine.events().publish(claim.runId(), new RunEvents.Event(name, data));
+        }
     }
 
     private <T> T change(java.util.function.Function<RunChange, T> f) {
-        return engine.store().changeRun(claim.project(), claim.runId(), claim.leaseToken(), f);
+        return engine.change(claim.project(), claim.runId(), claim.leaseToken(), f);
     }
 
     private void failQuietly(String message) {

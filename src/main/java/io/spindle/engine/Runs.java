@@ -37,27 +37,48 @@ public final class Runs {
         this.clock = clock;
     }
 
-    public RunObject create(String project, String threadId, RunRequest.Parsed request) {
+    /**
+     * A run that was just created or resumed: with {@code stream: true}, also the subscription to its
+     * events, opened before anything could happen to the run (null otherwise).
+     */
+    public record Started(RunObject run, RunEvents.Subscription events) {}
+
+    public Started create(String project, String threadId, RunRequest.Parsed request) {
         ThreadObject thread = store.thread(project, threadId).orElseThrow(() -> ApiException.notFound("thread", threadId));
         AssistantObject assistant = assistant(project, request.assistantId());
         long now = now();
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
-        store.insertRun(project, run, null, messages(request.additionalMessages(), thread.id(), now));
-        engine.wake();
-        return run;
+        return start(request.stream(), run, null, () ->
+                store.insertRun(project, run, null, messages(request.additionalMessages(), thread.id(), now)));
     }
 
-    /** A new thread and its first run. */
-    public record Started(ThreadObject thread, RunObject run) {}
-
+    /** A new thread and its first run; the stream begins with {@code thread.created}. */
     public Started createThreadAndRun(String project, RunRequest.Parsed request) {
         AssistantObject assistant = assistant(project, request.assistantId());
         long now = now();
         ThreadObject thread = request.thread().toThread(Ids.thread(), now);
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
-        store.insertRun(project, run, thread, messages(request.thread().messages(), thread.id(), now));
+        return start(request.stream(), run, thread, () ->
+                store.insertRun(project, run, thread, messages(request.thread().messages(), thread.id(), now)));
+    }
+
+    private Started start(boolean stream, RunObject run, ThreadObject newThread, Runnable insert) {
+        RunEvents.Subscription subscription = stream ? engine.events().subscribe(run.id(), true) : null;
+        try {
+            insert.run();
+        } catch (RuntimeException e) {
+            if (subscription != null) {
+                subscription.close();
+            }
+            throw e;
+        }
+        if (newThread != null) {
+            engine.events().publish(run.id(), new RunEvents.Event("thread.created", newThread));
+        }
+        engine.events().publish(run.id(), new RunEvents.Event("thread.run.created", run));
+        engine.events().publish(run.id(), new RunEvents.Event("thread.run.queued", run));
         engine.wake();
-        return new Started(thread, run);
+        return new Started(run, subscription);
     }
 
     public RunObject modify(String project, String threadId, String runId, Map<String, String> metadata) {
@@ -97,8 +118,23 @@ public final class Runs {
      * Takes the outputs of every pending function call at once. The run goes back to {@code queued}
      * and the waiting tool_calls step completes with the outputs filled in.
      */
-    public RunObject submitToolOutputs(String project, String threadId, String runId, RunRequest.ToolOutputs outputs) {
-        RunObject run = change(project, threadId, runId, c -> {
+    public Started submitToolOutputs(String project, String threadId, String runId, RunRequest.ToolOutputs outputs) {
+        RunEvents.Subscription subscription = outputs.stream() ? engine.events().subscribe(runId, false) : null;
+        RunObject run;
+        try {
+            run = acceptOutputs(project, threadId, runId, outputs);
+        } catch (RuntimeException e) {
+            if (subscription != null) {
+                subscription.close();
+            }
+            throw e;
+        }
+        engine.wake();
+        return new Started(run, subscription);
+    }
+
+    private RunObject acceptOutputs(String project, String threadId, String runId, RunRequest.ToolOutputs outputs) {
+        return change(project, threadId, runId, c -> {
             RunObject current = c.run();
             long now = now();
             if (current.status().equals(RunObject.REQUIRES_ACTION) && current.expiresAt() != null && now >= current.expiresAt()) {
@@ -131,8 +167,6 @@ public final class Runs {
             c.setRun(b.build());
             return c.run();
         });
-        engine.wake();
-        return run;
     }
 
     /**
@@ -141,7 +175,7 @@ public final class Runs {
      * expiry, is kept).
      */
     private RunObject change(String project, String threadId, String runId, java.util.function.Function<RunChange, Object> f) {
-        Object result = store.changeRun(project, runId, null, c -> {
+        Object result = engine.change(project, runId, null, c -> {
             if (!c.run().threadId().equals(threadId)) {
                 return ApiException.notFound("run", runId);
             }

@@ -57,14 +57,12 @@ final class RunRoutes implements HttpService {
         ThreadObject thread = ThreadRoutes.find(store, req);
         include(req);
         RunRequest.Parsed parsed = RunRequest.createRun(Http.body(req));
-        refuseStream(parsed.stream());
-        send(res, runs.create(Http.project(req), thread.id(), parsed));
+        answer(req, res, runs.create(Http.project(req), thread.id(), parsed));
     }
 
     private void createThreadAndRun(ServerRequest req, ServerResponse res) {
         RunRequest.Parsed parsed = RunRequest.createThreadAndRun(Http.body(req));
-        refuseStream(parsed.stream());
-        send(res, runs.createThreadAndRun(Http.project(req), parsed).run());
+        answer(req, res, runs.createThreadAndRun(Http.project(req), parsed));
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -90,8 +88,7 @@ final class RunRoutes implements HttpService {
     private void submitToolOutputs(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
         RunRequest.ToolOutputs outputs = RunRequest.toolOutputs(Http.body(req));
-        refuseStream(outputs.stream());
-        send(res, runs.submitToolOutputs(Http.project(req), run.threadId(), run.id(), outputs));
+        answer(req, res, runs.submitToolOutputs(Http.project(req), run.threadId(), run.id(), outputs));
     }
 
     private void listSteps(ServerRequest req, ServerResponse res) {
@@ -128,10 +125,14 @@ final class RunRoutes implements HttpService {
         RunRequest.include(req.query().all("include", java.util.List::of));
     }
 
-    private static void refuseStream(boolean stream) {
-        if (stream) {
-            throw ApiException.invalid("Streaming ('stream': true) is not supported by this server yet; poll the run instead.",
-                    "stream", "unsupported_parameter");
+    /** The run as JSON, or, when the client asked for {@code stream: true}, its events. */
+    private void answer(ServerRequest req, ServerResponse res, Runs.Started started) {
+        if (started.events() == null) {
+            send(res, started.run());
+            return;
         }
+        String project = Http.project(req);
+        RunObject run = started.run();
+        EventStream.send(res, started.events(), () -> store.run(project, run.threadId(), run.id()).orElse(null));
     }
 }

@@ -26,11 +26,17 @@ public final class RunChange {
     private List<RunStepObject> steps;
     private final Map<String, RunStepObject> savedSteps = new LinkedHashMap<>();
     private final Map<String, MessageObject> savedMessages = new LinkedHashMap<>();
+    private final RunObject before;
+    private final List<Saved> journal = new ArrayList<>();
+
+    /** One object recorded by this change, in the order the change recorded them: its state before (null if new) and after. */
+    public record Saved(Object before, Object after) {}
 
     RunChange(Connection connection, String project, RunObject run) {
         this.connection = connection;
         this.project = project;
         this.run = run;
+        this.before = run;
     }
 
     public RunObject run() {
@@ -71,15 +77,19 @@ public final class RunChange {
     }
 
     public void setRun(RunObject updated) {
+        journal.add(new Saved(run, updated));
         run = updated;
         runChanged = true;
     }
 
     public void saveStep(RunStepObject step) {
+        RunStepObject previous = steps().stream().filter(s -> s.id().equals(step.id())).findFirst().orElse(null);
+        journal.add(new Saved(previous, step));
         savedSteps.put(step.id(), step);
     }
 
     public void saveMessage(MessageObject message) {
+        journal.add(new Saved(message(message.id()).orElse(null), message));
         savedMessages.put(message.id(), message);
     }
 
@@ -107,16 +117,13 @@ public final class RunChange {
         }
     }
 
-    /** What this change recorded, for publishing after commit. */
-    public boolean runChanged() {
-        return runChanged;
+    /** Everything this change recorded, in order: what the run's events are made of. */
+    public List<Saved> journal() {
+        return List.copyOf(journal);
     }
 
-    public List<RunStepObject> savedSteps() {
-        return List.copyOf(savedSteps.values());
-    }
-
-    public List<MessageObject> savedMessages() {
-        return List.copyOf(savedMessages.values());
+    /** The run as it was when the change began. */
+    public RunObject runBefore() {
+        return before;
     }
 }

@@ -1,0 +1,74 @@
+package io.spindle.http;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerResponse;
+import io.spindle.api.Json;
+import io.spindle.api.RunObject;
+import io.spindle.engine.RunEvents;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+
+/**
+ * Writes a run's events as Server-Sent Events with OpenAI's exact framing,
+ * {@code event: NAME\ndata: JSON\n\n}, until the run stops or waits for tool outputs, then
+ * {@code event: done\ndata: [DONE]\n\n}. A client that goes away only ends its stream: the run goes on.
+ */
+final class EventStream {
+    private static final long QUIET_CHECK_MILLIS = 10_000;
+
+    private EventStream() {}
+
+    /**
+     * @param current reads the run again when the stream has been quiet for a while, in case it
+     *                stopped without this node seeing the event (e.g. ended by another node)
+     */
+    static void send(ServerResponse res, RunEvents.Subscription events, Supplier<RunObject> current) {
+        res.status(Status.OK_200);
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        try (events; OutputStream out = res.outputStream()) {
+            while (true) {
+                RunEvents.Event event;
+                try {
+                    event = events.next(QUIET_CHECK_MILLIS);
+                } catch (IllegalStateException fellBehind) {
+                    write(out, "error", Errors.body(fellBehind.getMessage(), "server_error", null, null));
+                    break;
+                }
+                if (event == null) {
+                    RunObject run = current.get();
+                    if (run == null) {
+                        write(out, "error", Errors.body("The run was deleted with its thread.", "invalid_request_error", null, null));
+                        break;
+                    }
+                    if (run.active() && !run.status().equals(RunObject.REQUIRES_ACTION)) {
+                        continue;
+                    }
+                    event = new RunEvents.Event("thread.run." + run.status(), run);
+                }
+                write(out, event.name(), Json.writeBytes(event.data()));
+                if (RunEvents.endsStream(event)) {
+                    break;
+                }
+            }
+            write(out, "done", "[DONE]".getBytes(StandardCharsets.UTF_8));
+        } catch (IOException | UncheckedIOException clientGone) {
+            // the client disconnected; the run is not affected
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void write(OutputStream out, String event, byte[] data) throws IOException {
+        out.write(("event: " + event + "\ndata: ").getBytes(StandardCharsets.UTF_8));
+        out.write(data);
+        out.write(NEWLINES);
+        out.flush();
+    }
+
+    private static final byte[] NEWLINES = "\n\n".getBytes(StandardCharsets.UTF_8);
+}
