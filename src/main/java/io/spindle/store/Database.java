@@ -92,6 +92,8 @@ public final class Database implements AutoCloseable {
         }
         // Flyway holds two connections while it migrates PostgreSQL; a pool of one would wait for itself.
         config.setMaximumPoolSize(Math.max(2, poolSize));
+        // Fail fast when the database is away, so /readyz and requests answer within seconds.
+        config.setConnectionTimeout(5_000);
         return new Database(new HikariDataSource(config), Dialect.POSTGRESQL);
     }
 
