@@ -49,6 +49,11 @@ public final class RunEvents {
         return LAST.contains(event.name());
     }
 
+    /** True when someone reads this run's events (so building a delta is worth it). */
+    boolean watched(String runId) {
+        return subscribers.containsKey(runId);
+    }
+
     void publish(String runId, Event event) {
         List<Subscription> list = subscribers.get(runId);
         if (list != null) {
@@ -64,7 +69,7 @@ public final class RunEvents {
             return;
         }
         String runId = change.runBefore().id();
-        if (!subscribers.containsKey(runId)) {
+        if (!watched(runId)) {
             return;
         }
         for (RunChange.Saved saved : change.journal()) {

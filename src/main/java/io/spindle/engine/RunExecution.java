@@ -294,6 +294,9 @@ final class RunExecution implements Runnable {
                 });
             }
             text.append(delta);
+            if (!engine.events().watched(claim.runId())) {
+                return;
+            }
             ObjectNode part = Json.object().put("index", 0).put("type", "text");
             ObjectNode value = part.putObject("text").put("value", delta);
             if (first) {
@@ -332,6 +335,9 @@ final class RunExecution implements Runnable {
         }
 
         private void publishStepDelta(ObjectNode call) {
+            if (!engine.events().watched(claim.runId())) {
+                return;
+            }
             ObjectNode event = Json.object().put("id", toolStepId).put("object", "thread.run.step.delta");
             ObjectNode details = event.putObject("delta").putObject("step_details").put("type", RunStepObject.TOOL_CALLS);
             details.putArray("tool_calls").add(call);
