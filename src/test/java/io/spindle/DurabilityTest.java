@@ -1,30 +1,20 @@
 package io.spindle;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.testing.Api;
-import io.spindle.testing.TestPostgres;
+import io.spindle.testing.ServerProcesses;
+import io.spindle.testing.ServerProcesses.Server;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,40 +22,29 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Spindle as a separate process, killed with SIGKILL and started again on the same storage: every
- * answered write must be there afterwards, with exactly the JSON it was answered with. The
- * servers' output goes to {@code target/durability-logs/}.
+ * Spindle as a separate process ({@link ServerProcesses}), killed with SIGKILL and started again on
+ * the same storage: every answered write must be there afterwards, with exactly the JSON it was
+ * answered with. The servers' output goes to {@code target/durability-logs/}.
  */
 class DurabilityTest {
-    private static final long READY_TIMEOUT_MS = 90_000;
-    private static final int SIGKILL_EXIT = 128 + 9;
-
     enum Storage { SQLITE, POSTGRESQL }
 
     @TempDir
     Path dataDir;
 
-    private final List<Process> processes = new ArrayList<>();
-    private final List<String> databases = new ArrayList<>();
     private final List<Thread> workers = new ArrayList<>();
-    private String testName;
+    private ServerProcesses servers;
 
     @AfterEach
     void cleanUp() throws Exception {
         try {
-            for (Process p : processes) {
-                p.destroyForcibly();
+            if (servers != null) {
+                servers.close();
             }
-            for (Process p : processes) {
-                assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("server process %d ended", p.pid()).isTrue();
-            }
+        } finally {
             for (Thread t : workers) {
                 t.interrupt();
                 t.join(60_000);
-            }
-        } finally {
-            for (String url : databases) {
-                dropDatabase(url);
             }
         }
     }
@@ -78,7 +57,7 @@ class DurabilityTest {
         begin("objects-" + storage.name().toLowerCase());
         Map<String, String> env = storageEnv(storage);
         Server first = start(env);
-        Api api = first.api;
+        Api api = first.api();
 
         // Create, modify and delete a bit of everything, remembering each answer.
         Map<String, String> answered = new LinkedHashMap<>();
@@ -159,19 +138,19 @@ class DurabilityTest {
         Server second = start(env);
 
         for (Map.Entry<String, String> e : answered.entrySet()) {
-            Api.Response r = second.api.get(e.getKey());
+            Api.Response r = second.api().get(e.getKey());
             assertThat(r.status()).as(e.getKey()).isEqualTo(200);
             assertThat(r.body()).as(e.getKey()).isEqualTo(e.getValue());
         }
         for (Map.Entry<String, String> e : listBodies.entrySet()) {
-            assertThat(ok(second.api.get(e.getKey())).body()).as(e.getKey()).isEqualTo(e.getValue());
+            assertThat(ok(second.api().get(e.getKey())).body()).as(e.getKey()).isEqualTo(e.getValue());
         }
         for (String path : gone) {
-            assertThat(second.api.get(path).status()).as(path).isEqualTo(404);
+            assertThat(second.api().get(path).status()).as(path).isEqualTo(404);
         }
         // The restarted server goes on writing after the recovered objects.
-        String next = second.api.post("/v1/assistants", "{\"model\": \"gpt-4o\"}").ok().get("id").asText();
-        JsonNode after = second.api.get("/v1/assistants?order=asc&limit=100").ok();
+        String next = second.api().post("/v1/assistants", "{\"model\": \"gpt-4o\"}").ok().get("id").asText();
+        JsonNode after = second.api().get("/v1/assistants?order=asc&limit=100").ok();
         assertThat(after.get("data")).hasSize(4);
         assertThat(after.get("last_id").asText()).isEqualTo(next);
     }
@@ -185,7 +164,7 @@ class DurabilityTest {
         AtomicInteger answeredCount = new AtomicInteger();
         List<Writer> writers = new ArrayList<>();
         for (int n = 0; n < 8; n++) {
-            writers.add(new Writer(n, first.api, answeredCount));
+            writers.add(new Writer(n, first.api(), answeredCount));
         }
         for (Writer w : writers) {
             Thread t = Thread.ofPlatform().name("writer-" + w.n).start(w);
@@ -214,7 +193,7 @@ class DurabilityTest {
         assertThat(answeredAtKill).isGreaterThanOrEqualTo(40);
 
         Server second = start(env);
-        Api api = second.api;
+        Api api = second.api();
         int checked = 0;
         for (Writer w : writers) {
             assertThat(w.threadId).as("writer %d got going", w.n).isNotNull();
@@ -358,90 +337,33 @@ class DurabilityTest {
 
     // ---- running servers
 
-    private record Server(Process process, int port, Api api) {}
-
     private Map<String, String> storageEnv(Storage storage) {
         Map<String, String> env = new HashMap<>();
         env.put("SPINDLE_DATA_DIR", dataDir.toString());
         if (storage == Storage.POSTGRESQL) {
-            String url = TestPostgres.freshDatabase();
-            databases.add(url);
-            env.put("SPINDLE_DATABASE_URL", url);
+            env.put("SPINDLE_DATABASE_URL", servers.freshPostgres());
         }
         return env;
     }
 
     /** Starts {@code java io.spindle.Main serve} on a free port and waits until /readyz answers 200. */
     private Server start(Map<String, String> settings) throws IOException, InterruptedException {
-        int port = freePort();
-        Path log = logFile();
-        ProcessBuilder builder = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"),
-                "io.spindle.Main", "serve");
-        builder.environment().keySet().removeIf(name -> name.startsWith("SPINDLE_"));
-        builder.environment().putAll(settings);
-        builder.environment().put("SPINDLE_PORT", Integer.toString(port));
-        builder.redirectErrorStream(true);
-        builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        note("starting on port " + port + " with " + settings);
-        Process process = builder.start();
-        processes.add(process);
-        Api api = new Api("http://127.0.0.1:" + port, null);
-        long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
-        while (true) {
-            if (!process.isAlive()) {
-                fail("server exited with " + process.exitValue() + " before it was ready; output:\n" + Files.readString(log));
-            }
-            try {
-                if (api.get("/readyz").status() == 200) {
-                    return new Server(process, port, api);
-                }
-            } catch (UncheckedIOException notListeningYet) {
-                // keep waiting
-            }
-            if (System.currentTimeMillis() > deadline) {
-                fail("server not ready after " + READY_TIMEOUT_MS + " ms; output:\n" + Files.readString(log));
-            }
-            Thread.sleep(100);
-        }
+        return servers.start(settings);
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed or closed. */
     private void kill(Server server) throws InterruptedException, IOException {
-        note("SIGKILL to pid " + server.process.pid());
-        server.process.destroyForcibly();
-        assertThat(server.process.waitFor(30, TimeUnit.SECONDS)).as("killed server ended").isTrue();
-        assertThat(server.process.isAlive()).isFalse();
-        assertThat(server.process.exitValue()).as("exit status of a SIGKILLed JVM").isEqualTo(SIGKILL_EXIT);
+        servers.kill(server);
     }
 
     /** A line in the test's server log, between the servers' own output. */
     private void note(String line) throws IOException {
-        Files.writeString(logFile(), "---- " + line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        servers.note(line);
     }
 
-    /** Names the test's server log and starts it afresh. */
-    private void begin(String name) throws IOException {
-        testName = name;
-        Files.deleteIfExists(logFile());
-    }
-
-    private Path logFile() throws IOException {
-        try {
-            Path target = Path.of(DurabilityTest.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
-            Path dir = Files.createDirectories(target.resolve("durability-logs"));
-            return dir.resolve(testName + ".log");
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+    /** Names the test's server log ({@code target/durability-logs/<name>.log}) and starts it afresh. */
+    private void begin(String name) {
+        servers = new ServerProcesses("durability-logs", name);
     }
 
     private static JsonNode parse(String body) {
@@ -452,16 +374,5 @@ class DurabilityTest {
     private static Api.Response ok(Api.Response response) {
         response.ok();
         return response;
-    }
-
-    /** Drops a database made by {@link TestPostgres#freshDatabase}, closing what still uses it. */
-    private static void dropDatabase(String url) {
-        String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
-        try (Connection c = DriverManager.getConnection(url.replace("/" + name + "?", "/postgres?"));
-             Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE " + name + " WITH (FORCE)");
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot drop test database " + name, e);
-        }
     }
 }

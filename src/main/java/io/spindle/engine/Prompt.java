@@ -108,7 +108,10 @@ final class Prompt {
         ObjectNode pendingText = null;
         for (RunStepObject step : steps) {
             if (step.inProgress()) {
-                // an unfinished step is the turn being (re)done now
+                // an unfinished step is the turn being (re)done now, with the text written just before its calls
+                if (pendingText != null && out.getLast() == pendingText) {
+                    out.removeLast();
+                }
                 pendingText = null;
                 continue;
             }

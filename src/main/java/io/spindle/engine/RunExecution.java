@@ -117,13 +117,20 @@ final class RunExecution implements Runnable {
             current = b.build();
             change.setRun(current);
         }
+        RunStepObject previous = null;
         for (RunStepObject s : steps) {
             if (s.inProgress() && s.type().equals(RunStepObject.MESSAGE_CREATION)) {
                 messageStepId = s.id();
                 messageId = s.stepDetails().path("message_creation").path("message_id").asText();
             } else if (s.inProgress() && s.type().equals(RunStepObject.TOOL_CALLS)) {
                 toolStepId = s.id();
+                if (previous != null && previous.type().equals(RunStepObject.MESSAGE_CREATION)) {
+                    // the text the interrupted answer wrote before its calls: the new answer rewrites it too
+                    messageStepId = previous.id();
+                    messageId = previous.stepDetails().path("message_creation").path("message_id").asText();
+                }
             }
+            previous = s;
         }
         run = current;
         return steps;
@@ -183,9 +190,7 @@ final class RunExecution implements Runnable {
             return null;
         }
         if (!result.toolCalls().isEmpty()) {
-            if (messageId != null && !messageDone) {
-                completeMessage(c, now, "completed", null, Usage.ZERO);
-            }
+            endMessageBeforeCalls(c, now);
             ArrayNode calls = Json.array();
             ArrayNode required = Json.array();
             List<String> ids = new java.util.ArrayList<>(callIds.values());
@@ -212,6 +217,10 @@ final class RunExecution implements Runnable {
         text.setLength(0);
         text.append(result.text());
         ensureMessage(c, now);
+        if (toolStepId != null) {
+            // calls begun by an answer interrupted by a crash; this answer has none
+            c.deleteStep(toolStepId);
+        }
         switch (result.finishReason()) {
             case "length" -> {
                 completeMessage(c, now, "incomplete", Json.object().put("reason", "max_tokens"), usage);
@@ -239,11 +248,35 @@ final class RunExecution implements Runnable {
             ObjectNode details = Json.object().put("type", RunStepObject.MESSAGE_CREATION);
             details.putObject("message_creation").put("message_id", messageId);
             c.saveStep(newStep(messageStepId, RunStepObject.MESSAGE_CREATION, details, now));
+            if (toolStepId != null) {
+                // calls begun by an answer interrupted by a crash would now come before this text: made again if needed
+                c.deleteStep(toolStepId);
+                toolStepId = null;
+            }
         }
         if (c.message(messageId).isEmpty()) {
             c.saveMessage(new MessageObject(messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
                     null, null, null, "assistant", Json.array(), Json.array(), java.util.Map.of()));
         }
+    }
+
+    /**
+     * Function calls begin: the text so far completes the turn's message. A message without text can only be left
+     * by an answer interrupted by a crash and replaced by this one: it is removed with its step.
+     */
+    private void endMessageBeforeCalls(RunChange c, long now) {
+        if (messageId == null || messageDone) {
+            return;
+        }
+        if (!text.isEmpty()) {
+            completeMessage(c, now, "completed", null, Usage.ZERO);
+            return;
+        }
+        c.deleteStep(messageStepId);
+        c.deleteMessage(messageId);
+        messageId = null;
+        messageStepId = null;
+        messageDone = true;
     }
 
     private void completeMessage(RunChange c, long now, String status, JsonNode incomplete, Usage usage) {
@@ -315,9 +348,7 @@ final class RunExecution implements Runnable {
                 toolStepStarted = true;
                 change(c -> {
                     long now = engine.now();
-                    if (messageId != null && !messageDone) {
-                        completeMessage(c, now, "completed", null, Usage.ZERO);
-                    }
+                    endMessageBeforeCalls(c, now);
                     c.saveStep(toolStep(c, now));
                     return null;
                 });

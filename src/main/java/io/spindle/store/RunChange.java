@@ -7,10 +7,12 @@ import io.spindle.api.RunStepObject;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One transaction's view of a run (see {@link Store#changeRun}): read the run, its steps and
@@ -31,6 +33,8 @@ public final class RunChange {
 
     /** One object recorded by this change, in the order the change recorded them: its state before (null if new) and after. */
     public record Saved(Object before, Object after) {}
+    private final Set<String> deletedSteps = new HashSet<>();
+    private final Set<String> deletedMessages = new HashSet<>();
 
     RunChange(Connection connection, String project, RunObject run) {
         this.connection = connection;
@@ -55,7 +59,9 @@ public final class RunChange {
         }
         List<RunStepObject> out = new ArrayList<>();
         for (RunStepObject s : steps) {
-            out.add(savedSteps.getOrDefault(s.id(), s));
+            if (!deletedSteps.contains(s.id())) {
+                out.add(savedSteps.getOrDefault(s.id(), s));
+            }
         }
         for (RunStepObject s : savedSteps.values()) {
             if (steps.stream().noneMatch(existing -> existing.id().equals(s.id()))) {
@@ -66,6 +72,9 @@ public final class RunChange {
     }
 
     public Optional<MessageObject> message(String id) {
+        if (deletedMessages.contains(id)) {
+            return Optional.empty();
+        }
         if (savedMessages.containsKey(id)) {
             return Optional.of(savedMessages.get(id));
         }
@@ -85,12 +94,26 @@ public final class RunChange {
     public void saveStep(RunStepObject step) {
         RunStepObject previous = steps().stream().filter(s -> s.id().equals(step.id())).findFirst().orElse(null);
         journal.add(new Saved(previous, step));
+        deletedSteps.remove(step.id());
         savedSteps.put(step.id(), step);
     }
 
     public void saveMessage(MessageObject message) {
         journal.add(new Saved(message(message.id()).orElse(null), message));
+        deletedMessages.remove(message.id());
         savedMessages.put(message.id(), message);
+    }
+
+    /** Removes a step of this run (one left unfinished by an answer that a later answer replaced). */
+    public void deleteStep(String id) {
+        savedSteps.remove(id);
+        deletedSteps.add(id);
+    }
+
+    /** Removes a message of this run (one left unfinished by an answer that a later answer replaced). */
+    public void deleteMessage(String id) {
+        savedMessages.remove(id);
+        deletedMessages.add(id);
     }
 
     /** Hands the run back to the queue: nobody executes it until it is claimed again. */
@@ -104,6 +127,12 @@ public final class RunChange {
             String lease = releaseLease ? ", lease_owner = NULL, lease_token = NULL, lease_until = NULL" : "";
             Sql.update(connection, "UPDATE runs SET status = ?, expires_at = ?, body = ?" + lease + " WHERE id = ?",
                     run.status(), run.expiresAt(), Json.write(run), run.id());
+        }
+        for (String id : deletedSteps) {
+            Sql.update(connection, "DELETE FROM run_steps WHERE project = ? AND run_id = ? AND id = ?", project, run.id(), id);
+        }
+        for (String id : deletedMessages) {
+            Sql.update(connection, "DELETE FROM messages WHERE project = ? AND run_id = ? AND id = ?", project, run.id(), id);
         }
         for (RunStepObject s : savedSteps.values()) {
             Sql.update(connection, "INSERT INTO run_steps (id, project, thread_id, run_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?) "
