@@ -171,7 +171,10 @@ final class RunExecution implements Runnable {
             long now = engine.now();
             if (SHUTDOWN.equals(reason)) {
                 c.releaseLease();
-            } else if (c.run().status().equals(RunObject.CANCELLING)) {
+                return null;
+            }
+            keepPartialText(c);
+            if (c.run().status().equals(RunObject.CANCELLING)) {
                 RunEndings.cancelled(c, now);
             } else if (EXPIRED.equals(reason)) {
                 RunEndings.expired(c, now);
@@ -186,6 +189,7 @@ final class RunExecution implements Runnable {
     private Void finishTurn(RunChange c, ChatResult result, Usage usage) {
         long now = engine.now();
         if (c.run().status().equals(RunObject.CANCELLING)) {
+            keepPartialText(c);
             RunEndings.cancelled(c, now);
             return null;
         }
@@ -288,6 +292,16 @@ final class RunExecution implements Runnable {
         c.steps().stream().filter(s -> s.id().equals(messageStepId)).findFirst()
                 .ifPresent(s -> c.saveStep(s.finish("completed", now, null, usage)));
         messageDone = true;
+    }
+
+    /** The text streamed so far stays in the unfinished message, which the run's ending then marks incomplete. */
+    private void keepPartialText(RunChange c) {
+        if (messageId == null || messageDone || text.isEmpty()) {
+            return;
+        }
+        c.message(messageId).filter(m -> m.status().equals("in_progress")).ifPresent(m -> c.saveMessage(new MessageObject(
+                m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), m.status(), null, null, null, m.role(),
+                Json.array().add(MessageRequest.textPart(text.toString())), m.attachments(), m.metadata())));
     }
 
     private RunStepObject toolStep(RunChange c, long now) {
