@@ -164,7 +164,10 @@ final class RunExecution implements Runnable {
             long now = engine.now();
             if (SHUTDOWN.equals(reason)) {
                 c.releaseLease();
-            } else if (c.run().status().equals(RunObject.CANCELLING)) {
+                return null;
+            }
+            keepPartialText(c);
+            if (c.run().status().equals(RunObject.CANCELLING)) {
                 RunEndings.cancelled(c, now);
             } else if (EXPIRED.equals(reason)) {
                 RunEndings.expired(c, now);
@@ -179,6 +182,7 @@ final class RunExecution implements Runnable {
     private Void finishTurn(RunChange c, ChatResult result, Usage usage) {
         long now = engine.now();
         if (c.run().status().equals(RunObject.CANCELLING)) {
+            keepPartialText(c);
             RunEndings.cancelled(c, now);
             return null;
         }
@@ -255,6 +259,20 @@ final class RunExecution implements Runnable {
         c.steps().stream().filter(s -> s.id().equals(messageStepId)).findFirst()
                 .ifPresent(s -> c.saveStep(s.finish("completed", now, null, usage)));
         messageDone = true;
+    }
+
+    /**
+     * A turn that stops early keeps the text streamed so far in its message, which then ends
+     * {@code incomplete} with the run: what a client accumulated from the deltas is what is stored.
+     */
+    private void keepPartialText(RunChange c) {
+        if (messageId == null || messageDone || text.isEmpty()) {
+            return;
+        }
+        c.message(messageId).filter(m -> m.status().equals("in_progress")).ifPresent(m -> c.saveMessage(new MessageObject(
+                m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), m.status(), m.incompleteDetails(),
+                m.incompleteAt(), m.completedAt(), m.role(), Json.array().add(MessageRequest.textPart(text.toString())),
+                m.attachments(), m.metadata())));
     }
 
     private RunStepObject toolStep(RunChange c, long now) {
