@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -39,6 +40,9 @@ public final class RunEngine implements AutoCloseable {
     private final Semaphore wakeUp = new Semaphore(0);
     private final Map<String, RunExecution> executions = new ConcurrentHashMap<>();
     private final RunEvents events = new RunEvents();
+    /** Per-run order of commit-then-publish (striped: changes of a run never nest). */
+    private final ReentrantLock[] publishing = java.util.stream.Stream.generate(ReentrantLock::new).limit(64)
+            .toArray(ReentrantLock[]::new);
     private final ScheduledExecutorService scheduler;
     private volatile boolean running;
     private Thread poller;
@@ -154,15 +158,25 @@ public final class RunEngine implements AutoCloseable {
         return events;
     }
 
-    /** {@link Store#changeRun}, then the events of what it committed. */
+    /**
+     * {@link Store#changeRun}, then the events of what it committed. Commit and publication happen
+     * under the run's lock, so that a change made in reaction to another (the executor claiming a
+     * run that tool outputs just re-queued) cannot publish its events before that one did.
+     */
     <T> T change(String project, String runId, String leaseToken, Function<RunChange, T> fn) {
-        RunChange[] committed = new RunChange[1];
-        T result = store.changeRun(project, runId, leaseToken, c -> {
-            committed[0] = c;
-            return fn.apply(c);
-        });
-        events.published(committed[0]);
-        return result;
+        ReentrantLock lock = publishing[Math.floorMod(runId.hashCode(), publishing.length)];
+        lock.lock();
+        try {
+            RunChange[] committed = new RunChange[1];
+            T result = store.changeRun(project, runId, leaseToken, c -> {
+                committed[0] = c;
+                return fn.apply(c);
+            });
+            events.published(committed[0]);
+            return result;
+        } finally {
+            lock.unlock();
+        }
     }
 
     ChatClient chat() {

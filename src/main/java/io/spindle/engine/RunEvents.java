@@ -125,20 +125,20 @@ public final class RunEvents {
         }
 
         /**
-         * A new run's executor may publish before its creator announced {@code thread.run.created};
-         * such events wait here until it has.
+         * A new run's executor may publish before its creator announced {@code thread.run.created}
+         * and {@code thread.run.queued}; such events wait here until it has.
          */
         private synchronized void offer(Event event) {
             if (!created) {
-                if (event.name().equals("thread.run.created")) {
-                    created = true;
-                    enqueue(event);
-                    early.forEach(this::enqueue);
-                    early.clear();
-                } else if (event.name().equals("thread.created")) {
-                    enqueue(event);
-                } else {
-                    early.add(event);
+                switch (event.name()) {
+                    case "thread.created", "thread.run.created" -> enqueue(event);
+                    case "thread.run.queued" -> {
+                        created = true;
+                        enqueue(event);
+                        early.forEach(this::enqueue);
+                        early.clear();
+                    }
+                    default -> early.add(event);
                 }
                 return;
             }

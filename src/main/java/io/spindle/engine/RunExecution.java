@@ -294,14 +294,18 @@ final class RunExecution implements Runnable {
         messageDone = true;
     }
 
-    /** The text streamed so far stays in the unfinished message, which the run's ending then marks incomplete. */
+    /**
+     * A turn that stops early keeps the text streamed so far in its message, which then ends
+     * {@code incomplete} with the run: what a client accumulated from the deltas is what is stored.
+     */
     private void keepPartialText(RunChange c) {
         if (messageId == null || messageDone || text.isEmpty()) {
             return;
         }
         c.message(messageId).filter(m -> m.status().equals("in_progress")).ifPresent(m -> c.saveMessage(new MessageObject(
-                m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), m.status(), null, null, null, m.role(),
-                Json.array().add(MessageRequest.textPart(text.toString())), m.attachments(), m.metadata())));
+                m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), m.status(), m.incompleteDetails(),
+                m.incompleteAt(), m.completedAt(), m.role(), Json.array().add(MessageRequest.textPart(text.toString())),
+                m.attachments(), m.metadata())));
     }
 
     private RunStepObject toolStep(RunChange c, long now) {

@@ -19,7 +19,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The official OpenAI Java SDK pointed at a Spindle server, with response validation on, and with
- * every JSON body it receives checked against the OpenAI schema of its route first.
+ * every JSON body it receives checked against the OpenAI schema of its route first. Event streams
+ * are checked as they pass, event by event ({@link SseEvents.CheckingInputStream}), so streaming
+ * calls still see each event as soon as it arrives.
  */
 public final class Sdk {
     private Sdk() {}
@@ -36,7 +38,7 @@ public final class Sdk {
         return new OpenAIClientImpl(options);
     }
 
-    /** Buffers each JSON response, validates it, and hands the SDK an identical copy. */
+    /** Buffers each JSON response, validates it, and hands the SDK an identical copy; checks event streams in passing. */
     private record SchemaCheckingClient(HttpClient delegate) implements HttpClient {
         @Override
         public HttpResponse execute(HttpRequest request, RequestOptions options) {
@@ -55,6 +57,9 @@ public final class Sdk {
 
         private static HttpResponse checked(HttpRequest request, HttpResponse response) {
             String contentType = response.headers().values("content-type").stream().findFirst().orElse("");
+            if (contentType.startsWith("text/event-stream")) {
+                return new EventsChecked(response, new SseEvents.CheckingInputStream(response.body()));
+            }
             if (!contentType.startsWith("application/json")) {
                 return response;
             }
@@ -69,6 +74,24 @@ public final class Sdk {
             String path = "/" + String.join("/", request.pathSegments());
             WireSchemas.check(request.method().name(), path, response.statusCode(), new String(body, StandardCharsets.UTF_8));
             return new Buffered(response.statusCode(), response.headers(), body);
+        }
+    }
+
+    /** An event stream whose events are validated as the SDK reads them. */
+    private record EventsChecked(HttpResponse response, InputStream body) implements HttpResponse {
+        @Override
+        public int statusCode() {
+            return response.statusCode();
+        }
+
+        @Override
+        public Headers headers() {
+            return response.headers();
+        }
+
+        @Override
+        public void close() {
+            response.close();
         }
     }
 
