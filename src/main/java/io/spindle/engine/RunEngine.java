@@ -209,6 +209,11 @@ public final class RunEngine implements AutoCloseable {
         running = false;
         if (poller != null) {
             poller.interrupt();
+            try {
+                poller.join(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         executions.values().forEach(e -> e.cancel(RunExecution.SHUTDOWN));
         long until = System.currentTimeMillis() + 5_000;
