@@ -18,6 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
 
 /**
  * Executes runs. A poller claims queued runs from the database and runs each on its own virtual
@@ -41,7 +42,7 @@ public final class RunEngine implements AutoCloseable {
     private final Map<String, RunExecution> executions = new ConcurrentHashMap<>();
     private final RunEvents events = new RunEvents();
     /** Per-run order of commit-then-publish (striped: changes of a run never nest). */
-    private final ReentrantLock[] publishing = java.util.stream.Stream.generate(ReentrantLock::new).limit(64)
+    private final ReentrantLock[] publishing = Stream.generate(ReentrantLock::new).limit(64)
             .toArray(ReentrantLock[]::new);
     private final ScheduledExecutorService scheduler;
     private volatile boolean running;

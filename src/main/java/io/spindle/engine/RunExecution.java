@@ -19,9 +19,13 @@ import io.spindle.upstream.ChatListener;
 import io.spindle.upstream.ChatResult;
 import io.spindle.upstream.Tokenizer;
 import io.spindle.upstream.UpstreamException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -47,7 +51,7 @@ final class RunExecution implements Runnable {
     private boolean messageDone;
     private String toolStepId;
     private boolean toolStepStarted;
-    private final java.util.TreeMap<Integer, String> callIds = new java.util.TreeMap<>();
+    private final TreeMap<Integer, String> callIds = new TreeMap<>();
     private final StringBuilder text = new StringBuilder();
 
     RunExecution(RunEngine engine, RunQueue.Claim claim) {
@@ -197,7 +201,7 @@ final class RunExecution implements Runnable {
             endMessageBeforeCalls(c, now);
             ArrayNode calls = Json.array();
             ArrayNode required = Json.array();
-            List<String> ids = new java.util.ArrayList<>(callIds.values());
+            List<String> ids = new ArrayList<>(callIds.values());
             for (int i = 0; i < result.toolCalls().size(); i++) {
                 ChatResult.ToolCall call = result.toolCalls().get(i);
                 String id = i < ids.size() ? ids.get(i) : Ids.call();
@@ -260,7 +264,7 @@ final class RunExecution implements Runnable {
         }
         if (c.message(messageId).isEmpty()) {
             c.saveMessage(new MessageObject(messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
-                    null, null, null, "assistant", Json.array(), Json.array(), java.util.Map.of()));
+                    null, null, null, "assistant", Json.array(), Json.array(), Map.of()));
         }
     }
 
@@ -398,7 +402,7 @@ final class RunExecution implements Runnable {
         }
     }
 
-    private <T> T change(java.util.function.Function<RunChange, T> f) {
+    private <T> T change(Function<RunChange, T> f) {
         return engine.change(claim.project(), claim.runId(), claim.leaseToken(), f);
     }
 

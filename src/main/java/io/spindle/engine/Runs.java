@@ -19,6 +19,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * What clients do to runs: create (on a thread, or with a new thread), cancel, submit tool outputs,
@@ -174,7 +175,7 @@ public final class Runs {
      * the error to answer (returned rather than thrown, so that what it already wrote, such as an
      * expiry, is kept).
      */
-    private RunObject change(String project, String threadId, String runId, java.util.function.Function<RunChange, Object> f) {
+    private RunObject change(String project, String threadId, String runId, Function<RunChange, Object> f) {
         Object result = engine.change(project, runId, null, c -> {
             if (!c.run().threadId().equals(threadId)) {
                 return ApiException.notFound("run", runId);

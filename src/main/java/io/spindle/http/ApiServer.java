@@ -8,6 +8,7 @@ import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.DirectHandlers;
 import io.spindle.Settings;
 import io.spindle.api.ApiException;
+import io.spindle.api.Json;
 import io.spindle.engine.Runs;
 import io.spindle.store.Store;
 import java.time.InstantSource;
@@ -35,7 +36,7 @@ public final class ApiServer {
                 .get("/readyz", (req, res) -> {
                     boolean ready = store.ping();
                     Http.send(res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
-                            io.spindle.api.Json.writeBytes(Map.of("status", ready ? "ready" : "storage unreachable")));
+                            Json.writeBytes(Map.of("status", ready ? "ready" : "storage unreachable")));
                 })
                 .register("/v1",
                         // before ThreadRoutes: POST /threads/runs must not read as POST /threads/{thread_id}

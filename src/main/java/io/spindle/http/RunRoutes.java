@@ -8,6 +8,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
 import io.spindle.api.Ids;
+import io.spindle.api.ListPage;
 import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunRequest;
@@ -15,6 +16,7 @@ import io.spindle.api.RunStepObject;
 import io.spindle.api.ThreadObject;
 import io.spindle.engine.Runs;
 import io.spindle.store.Store;
+import java.util.List;
 
 /**
  * Runs and their steps: {@code /v1/threads/runs}, {@code /v1/threads/{thread_id}/runs/...}. Run
@@ -95,7 +97,7 @@ final class RunRoutes implements HttpService {
         RunObject run = find(req);
         include(req);
         var page = store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req));
-        Http.send(res, new io.spindle.api.ListPage<>(page.data().stream().map(RunStepObject::published).toList(),
+        Http.send(res, new ListPage<>(page.data().stream().map(RunStepObject::published).toList(),
                 page.firstId(), page.lastId(), page.hasMore()));
     }
 
@@ -121,8 +123,8 @@ final class RunRoutes implements HttpService {
 
     /** {@code include[]} (the SDKs' spelling) or {@code include}: only file_search result content exists. */
     private static void include(ServerRequest req) {
-        RunRequest.include(req.query().all("include[]", java.util.List::of));
-        RunRequest.include(req.query().all("include", java.util.List::of));
+        RunRequest.include(req.query().all("include[]", List::of));
+        RunRequest.include(req.query().all("include", List::of));
     }
 
     /** The run as JSON, or, when the client asked for {@code stream: true}, its events. */
