@@ -48,7 +48,7 @@ public record Settings(
             new Variable("SPINDLE_POLL_AFTER_MS", "250", "Sent as openai-poll-after-ms on run responses: how often SDK pollers ask again."),
             new Variable("SPINDLE_MAX_TOOL_ROUNDS", "50", "Most function-call rounds one run may take; past it the run fails."),
             new Variable("SPINDLE_LEASE_SECONDS", "30", "A node that stops heartbeating loses its runs to other nodes after this many seconds."),
-            new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue."),
+            new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue. 0 makes an API-only node that executes none."),
             new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
             new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted request body in bytes; larger bodies get 413."));
 
@@ -85,7 +85,7 @@ public record Settings(
                 intValue(env, "SPINDLE_POLL_AFTER_MS", 250, 0, 60_000),
                 intValue(env, "SPINDLE_MAX_TOOL_ROUNDS", 50, 1, 10_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_LEASE_SECONDS", 30, 2, 3_600)),
-                intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 1, 100_000));
+                intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 0, 100_000));
         return new Settings(host, port, dataDir, databaseUrl, apiKeys, maxBody, nodeId, upstream, runs);
     }
 

@@ -4,6 +4,7 @@ import io.helidon.webserver.WebServer;
 import io.spindle.engine.RunEngine;
 import io.spindle.engine.Runs;
 import io.spindle.http.ApiServer;
+import io.spindle.store.Notifications;
 import io.spindle.store.RunQueue;
 import io.spindle.upstream.ChatClient;
 import io.spindle.store.Database;
@@ -35,7 +36,8 @@ public final class Spindle implements AutoCloseable {
         Store store = new JdbcStore(db);
         Settings.Upstream up = settings.upstream();
         ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase()));
-        RunEngine engine = new RunEngine(store, new RunQueue(db), chat, settings, clock);
+        Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
+        RunEngine engine = new RunEngine(store, new RunQueue(db), chat, cluster, settings, clock);
         try {
             engine.start();
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);

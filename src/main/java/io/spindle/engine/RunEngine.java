@@ -2,6 +2,7 @@ package io.spindle.engine;
 
 import io.spindle.Settings;
 import io.spindle.api.RunObject;
+import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
@@ -40,7 +41,9 @@ public final class RunEngine implements AutoCloseable {
     private final Semaphore slots;
     private final Semaphore wakeUp = new Semaphore(0);
     private final Map<String, RunExecution> executions = new ConcurrentHashMap<>();
-    private final RunEvents events = new RunEvents();
+    private final RunEvents events;
+    private final Notifications cluster;
+    private static final String CANCEL_CHANNEL = "spindle_cancel";
     /** Per-run order of commit-then-publish (striped: changes of a run never nest). */
     private final ReentrantLock[] publishing = Stream.generate(ReentrantLock::new).limit(64)
             .toArray(ReentrantLock[]::new);
@@ -48,8 +51,14 @@ public final class RunEngine implements AutoCloseable {
     private volatile boolean running;
     private Thread poller;
 
-    public RunEngine(Store store, RunQueue queue, ChatClient chat, Settings settings, InstantSource clock) {
+    /** @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite) */
+    public RunEngine(Store store, RunQueue queue, ChatClient chat, Notifications cluster, Settings settings, InstantSource clock) {
         this.store = store;
+        this.cluster = cluster;
+        this.events = new RunEvents(cluster, store);
+        if (cluster != null) {
+            cluster.on(CANCEL_CHANNEL, this::cancelLocal);
+        }
         this.queue = queue;
         this.chat = chat;
         this.settings = settings.runs();
@@ -61,6 +70,9 @@ public final class RunEngine implements AutoCloseable {
     }
 
     public void start() {
+        if (cluster != null) {
+            cluster.start();
+        }
         int recovered = queue.releaseAll(node);
         if (recovered > 0) {
             LOG.info("resuming " + recovered + " run(s) this node held before it stopped");
@@ -77,8 +89,16 @@ public final class RunEngine implements AutoCloseable {
         wakeUp.release();
     }
 
-    /** Stops this node's execution of a run at once, if it has one (the run is already `cancelling`). */
-    public void cancelLocal(String runId) {
+    /** Stops the execution of a run at once, on whichever node has it (the run is already `cancelling`). */
+    public void cancelEverywhere(String runId) {
+        if (cluster != null) {
+            cluster.send(CANCEL_CHANNEL, runId);
+        } else {
+            cancelLocal(runId);
+        }
+    }
+
+    private void cancelLocal(String runId) {
         Optional.ofNullable(executions.get(runId)).ifPresent(e -> e.cancel(RunExecution.CANCELLED));
     }
 
@@ -171,9 +191,11 @@ public final class RunEngine implements AutoCloseable {
             RunChange[] committed = new RunChange[1];
             T result = store.changeRun(project, runId, leaseToken, c -> {
                 committed[0] = c;
-                return fn.apply(c);
+                T r = fn.apply(c);
+                events.changing(c);
+                return r;
             });
-            events.published(committed[0]);
+            events.changed(committed[0]);
             return result;
         } finally {
             lock.unlock();
@@ -222,6 +244,9 @@ public final class RunEngine implements AutoCloseable {
             sleepQuietly(20);
         }
         scheduler.shutdownNow();
+        if (cluster != null) {
+            cluster.close();
+        }
         try {
             queue.releaseAll(node);
         } catch (RuntimeException e) {

@@ -1,9 +1,15 @@
 package io.spindle.engine;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.Json;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
+import io.spindle.store.Store;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,9 +26,28 @@ import java.util.concurrent.TimeUnit;
  * deltas come straight from the model call. Subscribers read from a bounded queue of their own, so
  * a slow reader never slows the run: a reader that falls {@value #BUFFERED_EVENTS} events behind is
  * cut off with an error event.
+ *
+ * <p>On one node, events go straight to the subscribers. With several nodes on PostgreSQL
+ * ({@code cluster} set), every event travels through NOTIFY, even to this node's own subscribers:
+ * state events are sent inside the transaction of their change, so every node receives all events
+ * of a run in commit order, whichever node made them. An event too large for a notification is sent
+ * as a reference and read back from the database.
  */
 public final class RunEvents {
     static final int BUFFERED_EVENTS = 10_000;
+    static final String CHANNEL = "spindle_run_events";
+
+    private final Notifications cluster;
+    private final Store store;
+
+    /** @param cluster null on a single node */
+    RunEvents(Notifications cluster, Store store) {
+        this.cluster = cluster;
+        this.store = store;
+        if (cluster != null) {
+            cluster.on(CHANNEL, this::received);
+        }
+    }
 
     /** One event: its name and its data object (a record or a JSON node). */
     public record Event(String name, Object data) {}
@@ -49,12 +74,39 @@ public final class RunEvents {
         return LAST.contains(event.name());
     }
 
-    /** True when someone reads this run's events (so building a delta is worth it). */
+    /** True when someone may read this run's events (so building a delta is worth it). */
     boolean watched(String runId) {
-        return subscribers.containsKey(runId);
+        return cluster != null || subscribers.containsKey(runId);
     }
 
-    void publish(String runId, Event event) {
+    /** Publishes an event that is not part of a change (a run's creation, a delta). */
+    void publish(String project, RunObject run, Event event) {
+        if (cluster != null) {
+            cluster.send(CHANNEL, payload(project, run.threadId(), run.id(), event));
+        } else {
+            deliver(run.id(), event);
+        }
+    }
+
+    /** Called inside a change's transaction, before it commits. */
+    void changing(RunChange change) {
+        if (cluster == null) {
+            return;
+        }
+        RunObject run = change.runBefore();
+        for (Event e : eventsOf(change)) {
+            Notifications.sendWith(change, CHANNEL, payload(change.project(), run.threadId(), run.id(), e));
+        }
+    }
+
+    /** Called once a change committed. */
+    void changed(RunChange change) {
+        if (cluster == null && change != null && subscribers.containsKey(change.runBefore().id())) {
+            eventsOf(change).forEach(e -> deliver(change.runBefore().id(), e));
+        }
+    }
+
+    private void deliver(String runId, Event event) {
         List<Subscription> list = subscribers.get(runId);
         if (list != null) {
             for (Subscription s : list) {
@@ -63,20 +115,52 @@ public final class RunEvents {
         }
     }
 
-    /** Publishes what a committed change did, in the order it did it. */
-    void published(RunChange change) {
-        if (change == null) {
-            return;
-        }
-        String runId = change.runBefore().id();
-        if (!watched(runId)) {
-            return;
-        }
+    /** What a change did, in the order it did it. */
+    private static List<Event> eventsOf(RunChange change) {
+        List<Event> out = new ArrayList<>();
         for (RunChange.Saved saved : change.journal()) {
-            for (Event e : eventsOf(saved.before(), saved.after())) {
-                publish(runId, e);
-            }
+            out.addAll(eventsOf(saved.before(), saved.after()));
         }
+        return out;
+    }
+
+    /** {@code {"project","thread","run","name","data"}}, or a reference instead of {@code data} when too large. */
+    private static String payload(String project, String threadId, String runId, Event event) {
+        ObjectNode p = Json.object().put("project", project).put("thread", threadId).put("run", runId).put("name", event.name());
+        p.set("data", Json.tree(event.data()));
+        String full = p.toString();
+        if (full.getBytes(StandardCharsets.UTF_8).length <= Notifications.MAX_PAYLOAD_BYTES) {
+            return full;
+        }
+        p.remove("data");
+        JsonNode data = Json.tree(event.data());
+        return p.put("ref", data.path("object").asText()).put("id", data.path("id").asText()).toString();
+    }
+
+    /** A notification from any node (this one included). */
+    private void received(String text) {
+        JsonNode p = Json.read(text, JsonNode.class);
+        String runId = p.path("run").asText();
+        if (!subscribers.containsKey(runId)) {
+            return;
+        }
+        Object data = p.has("data") ? p.get("data") : load(p);
+        if (data != null) {
+            deliver(runId, new Event(p.path("name").asText(), data));
+        }
+    }
+
+    private Object load(JsonNode ref) {
+        String project = ref.path("project").asText();
+        String thread = ref.path("thread").asText();
+        String id = ref.path("id").asText();
+        return switch (ref.path("ref").asText()) {
+            case "thread.run" -> store.run(project, thread, id).orElse(null);
+            case "thread.run.step" -> store.step(project, thread, ref.path("run").asText(), id).map(RunStepObject::published).orElse(null);
+            case "thread.message" -> store.message(project, thread, id).orElse(null);
+            case "thread" -> store.thread(project, id).orElse(null);
+            default -> null;
+        };
     }
 
     private static List<Event> eventsOf(Object before, Object after) {

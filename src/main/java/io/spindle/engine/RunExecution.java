@@ -398,7 +398,7 @@ final class RunExecution implements Runnable {
         }
 
         private void publish(String name, ObjectNode data) {
-            engine.events().publish(claim.runId(), new RunEvents.Event(name, data));
+            engine.events().publish(claim.project(), run, new RunEvents.Event(name, data));
         }
     }
 

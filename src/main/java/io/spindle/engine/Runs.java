@@ -49,7 +49,7 @@ public final class Runs {
         AssistantObject assistant = assistant(project, request.assistantId());
         long now = now();
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
-        return start(request.stream(), run, null, () ->
+        return start(project, request.stream(), run, null, () ->
                 store.insertRun(project, run, null, messages(request.additionalMessages(), thread.id(), now)));
     }
 
@@ -59,11 +59,11 @@ public final class Runs {
         long now = now();
         ThreadObject thread = request.thread().toThread(Ids.thread(), now);
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
-        return start(request.stream(), run, thread, () ->
+        return start(project, request.stream(), run, thread, () ->
                 store.insertRun(project, run, thread, messages(request.thread().messages(), thread.id(), now)));
     }
 
-    private Started start(boolean stream, RunObject run, ThreadObject newThread, Runnable insert) {
+    private Started start(String project, boolean stream, RunObject run, ThreadObject newThread, Runnable insert) {
         RunEvents.Subscription subscription = stream ? engine.events().subscribe(run.id(), true) : null;
         try {
             insert.run();
@@ -74,10 +74,10 @@ public final class Runs {
             throw e;
         }
         if (newThread != null) {
-            engine.events().publish(run.id(), new RunEvents.Event("thread.created", newThread));
+            engine.events().publish(project, run, new RunEvents.Event("thread.created", newThread));
         }
-        engine.events().publish(run.id(), new RunEvents.Event("thread.run.created", run));
-        engine.events().publish(run.id(), new RunEvents.Event("thread.run.queued", run));
+        engine.events().publish(project, run, new RunEvents.Event("thread.run.created", run));
+        engine.events().publish(project, run, new RunEvents.Event("thread.run.queued", run));
         engine.wake();
         return new Started(run, subscription);
     }
@@ -110,7 +110,7 @@ public final class Runs {
             }
             return c.run();
         });
-        engine.cancelLocal(runId);
+        engine.cancelEverywhere(runId);
         engine.wake();
         return run;
     }

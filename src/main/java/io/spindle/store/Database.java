@@ -101,6 +101,11 @@ public final class Database implements AutoCloseable {
         return dialect;
     }
 
+    /** A connection held for long (the LISTEN connection); it goes back to the pool when closed. */
+    Connection dedicatedConnection() throws SQLException {
+        return pool.getConnection();
+    }
+
     public <T> T read(Work<T> work) {
         try (Connection c = pool.getConnection()) {
             return work.run(c);

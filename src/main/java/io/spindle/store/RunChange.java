@@ -47,6 +47,10 @@ public final class RunChange {
         return run;
     }
 
+    public String project() {
+        return project;
+    }
+
     /** The run's steps in creation order, including those recorded in this change. */
     public List<RunStepObject> steps() {
         if (steps == null) {
@@ -114,6 +118,15 @@ public final class RunChange {
     public void deleteMessage(String id) {
         savedMessages.remove(id);
         deletedMessages.add(id);
+    }
+
+    /** Runs a statement in this change's transaction (e.g. a notification sent at commit). */
+    void execute(String sql, Object... args) {
+        try {
+            Sql.execute(connection, sql, args);
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
     }
 
     /** Hands the run back to the queue: nobody executes it until it is claimed again. */
