@@ -30,6 +30,9 @@ public final class Main {
             System.exit(2);
             return;
         }
+        for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
+            handler.setFormatter(new LogFormat(settings.nodeId()));
+        }
         Spindle spindle = Spindle.start(settings, InstantSource.system());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -65,10 +65,15 @@ public final class Spindle implements AutoCloseable {
         return store;
     }
 
+    /**
+     * Stops in the order that loses nothing: stop claiming and hand this node's runs back (another
+     * node, or this one after a restart, resumes them), end open streams with an error event, then
+     * stop HTTP and storage.
+     */
     @Override
     public void close() {
-        server.stop();
         engine.close();
+        server.stop();
         chat.close();
         store.close();
     }

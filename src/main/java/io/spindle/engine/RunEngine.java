@@ -239,6 +239,7 @@ public final class RunEngine implements AutoCloseable {
             }
         }
         executions.values().forEach(e -> e.cancel(RunExecution.SHUTDOWN));
+        events.endAll("This Spindle node is shutting down; the run goes on. Retrieve the run to follow it.");
         long until = System.currentTimeMillis() + 5_000;
         while (!executions.isEmpty() && System.currentTimeMillis() < until) {
             sleepQuietly(20);

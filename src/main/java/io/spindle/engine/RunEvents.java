@@ -52,9 +52,9 @@ public final class RunEvents {
     /** One event: its name and its data object (a record or a JSON node). */
     public record Event(String name, Object data) {}
 
-    /** Events that end a stream: the run stopped, or waits for tool outputs. */
+    /** Events that end a stream: the run stopped, or waits for tool outputs, or the stream failed. */
     private static final Set<String> LAST = Set.of("thread.run.requires_action", "thread.run.completed",
-            "thread.run.incomplete", "thread.run.failed", "thread.run.cancelled", "thread.run.expired");
+            "thread.run.incomplete", "thread.run.failed", "thread.run.cancelled", "thread.run.expired", "error");
 
     private final Map<String, List<Subscription>> subscribers = new ConcurrentHashMap<>();
 
@@ -104,6 +104,14 @@ public final class RunEvents {
         if (cluster == null && change != null && subscribers.containsKey(change.runBefore().id())) {
             eventsOf(change).forEach(e -> deliver(change.runBefore().id(), e));
         }
+    }
+
+    /** Ends every open stream of this node with an error event (the node is shutting down; runs go on elsewhere). */
+    void endAll(String message) {
+        ObjectNode body = Json.object();
+        body.putObject("error").put("message", message).put("type", "server_error").putNull("param").putNull("code");
+        Event error = new Event("error", body);
+        subscribers.values().forEach(list -> list.forEach(s -> s.offer(error)));
     }
 
     private void deliver(String runId, Event event) {
@@ -213,7 +221,7 @@ public final class RunEvents {
          * and {@code thread.run.queued}; such events wait here until it has.
          */
         private synchronized void offer(Event event) {
-            if (!created) {
+            if (!created && !event.name().equals("error")) {
                 switch (event.name()) {
                     case "thread.created", "thread.run.created" -> enqueue(event);
                     case "thread.run.queued" -> {

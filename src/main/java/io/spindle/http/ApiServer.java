@@ -34,11 +34,11 @@ public final class ApiServer {
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, Runs runs, InstantSource clock) {
         routing.addFilter(new AccessFilter(settings))
-                .get("/healthz", (req, res) -> Http.send(res, Map.of("status", "ok")))
+                .get("/healthz", (req, res) -> Http.send(res, Map.of("status", "ok", "node", settings.nodeId())))
                 .get("/readyz", (req, res) -> {
                     boolean ready = store.ping();
-                    Http.send(res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503,
-                            Json.writeBytes(Map.of("status", ready ? "ready" : "storage unreachable")));
+                    Http.send(res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, Json.writeBytes(
+                            Map.of("status", ready ? "ready" : "storage unreachable", "node", settings.nodeId())));
                 })
                 .register("/v1",
                         // before ThreadRoutes: POST /threads/runs must not read as POST /threads/{thread_id}
