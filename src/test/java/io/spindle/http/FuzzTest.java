@@ -65,7 +65,8 @@ class FuzzTest {
         CREATE_THREAD("thread", "thread_"),
         MODIFY_THREAD("thread", "thread_"),
         CREATE_MESSAGE("thread.message", "msg_"),
-        MODIFY_MESSAGE("thread.message", "msg_");
+        MODIFY_MESSAGE("thread.message", "msg_"),
+        CREATE_THREAD_AND_RUN("thread.run", "run_");
 
         final String object;
         final String idPrefix;
@@ -96,6 +97,18 @@ class FuzzTest {
     private static final String TOOL_RESOURCES = """
             {"code_interpreter":{"file_ids":["file-a","file-b"]},"file_search":{"vector_store_ids":["vs_1"]}}""";
 
+    /** Stands for the assistant created before the cases run; replaced in each body before sending. */
+    private static final String ASSISTANT_PLACEHOLDER = "asst_FUZZASSISTANTPLACEHOLDER";
+    private static final String FULL_THREAD_AND_RUN = """
+            {"assistant_id":"%s","thread":{"messages":[%s],"metadata":{"t":"1"}},
+             "model":"gpt-4o-mini","instructions":"Answer briefly.",
+             "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}},{"type":"file_search"}],
+             "tool_resources":{"code_interpreter":{"file_ids":["file-abc123"]}},"metadata":{"run":"fuzz"},
+             "temperature":0.5,"top_p":0.9,"max_prompt_tokens":1000,"max_completion_tokens":500,
+             "truncation_strategy":{"type":"last_messages","last_messages":3},
+             "tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false,
+             "response_format":{"type":"json_object"},"reasoning_effort":"low"}""".formatted(ASSISTANT_PLACEHOLDER, "%s");
+
     private static final Map<Endpoint, List<String>> BASES = Map.of(
             Endpoint.CREATE_ASSISTANT, List.of(FULL_ASSISTANT, "{\"model\":\"gpt-4o\"}",
                     "{\"model\":\"gpt-4o-mini\",\"response_format\":\"auto\",\"tools\":[],\"metadata\":{}}"),
@@ -106,7 +119,10 @@ class FuzzTest {
             Endpoint.MODIFY_THREAD, List.of("{\"tool_resources\":" + TOOL_RESOURCES + ",\"metadata\":{\"a\":\"b\",\"c\":\"\"}}",
                     "{\"metadata\":{}}", "{\"tool_resources\":{}}"),
             Endpoint.CREATE_MESSAGE, List.of(USER_MESSAGE, PARTS_MESSAGE, "{\"role\":\"user\",\"content\":\"x\"}"),
-            Endpoint.MODIFY_MESSAGE, List.of("{\"metadata\":{\"a\":\"b\",\"c\":\"\"}}", "{\"metadata\":null}", "{}"));
+            Endpoint.MODIFY_MESSAGE, List.of("{\"metadata\":{\"a\":\"b\",\"c\":\"\"}}", "{\"metadata\":null}", "{}"),
+            Endpoint.CREATE_THREAD_AND_RUN, List.of(FULL_THREAD_AND_RUN.formatted(USER_MESSAGE),
+                    "{\"assistant_id\":\"" + ASSISTANT_PLACEHOLDER + "\"}",
+                    "{\"assistant_id\":\"" + ASSISTANT_PLACEHOLDER + "\",\"tool_choice\":\"none\",\"truncation_strategy\":{\"type\":\"auto\"}}"));
 
     /** Words that are meaningful somewhere in these bodies, so added keys and values sometimes land well. */
     private static final List<String> WORDS = List.of("model", "name", "description", "instructions", "tools", "tool_resources",
@@ -129,7 +145,8 @@ class FuzzTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(TestServer.Storage.SQLITE);
+        // An API-only node: the fuzzed runs are stored and answered, never executed.
+        server = TestServer.start(TestServer.Storage.SQLITE, Map.of("SPINDLE_MAX_CONCURRENT_RUNS", "0"));
         api = server.api();
         assistantId = api.post("/v1/assistants", Map.of("model", "gpt-4o")).ok().get("id").asText();
         threadId = api.post("/v1/threads", Map.of()).ok().get("id").asText();
@@ -149,6 +166,7 @@ class FuzzTest {
             case MODIFY_THREAD -> "/v1/threads/" + threadId;
             case CREATE_MESSAGE -> "/v1/threads/" + threadId + "/messages";
             case MODIFY_MESSAGE -> "/v1/threads/" + threadId + "/messages/" + messageId;
+            case CREATE_THREAD_AND_RUN -> "/v1/threads/runs";
         };
     }
 
@@ -184,12 +202,20 @@ class FuzzTest {
         assertThat(tally.notAnObject).as("non-object bodies for %s", endpoint).isGreaterThanOrEqualTo(5);
     }
 
-    private static void check(Endpoint endpoint, byte[] body, Tally tally) {
+    private static void check(Endpoint endpoint, byte[] generated, Tally tally) {
+        byte[] body = new String(generated, java.nio.charset.StandardCharsets.ISO_8859_1)
+                .replace(ASSISTANT_PLACEHOLDER, assistantId).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         Api.Response response = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + path(endpoint)))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build());
+        if (response.status() == 404 && endpoint == Endpoint.CREATE_THREAD_AND_RUN) {
+            // a mutated assistant_id that is well-formed names no assistant
+            assertThat(response.json().path("error").path("message").asText()).startsWith("No assistant found with id");
+            tally.validationErrors++;
+            return;
+        }
         assertThat(response.status()).as("status (never 5xx; 200 or 400 for a POST to an existing object)").isIn(200, 400);
 
         JsonNode sent;
