@@ -5,7 +5,6 @@ import io.spindle.Spindle;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.Map;
@@ -68,13 +67,5 @@ public final class TestServer implements AutoCloseable {
     @Override
     public void close() {
         spindle.close();
-    }
-
-    public static Path tempDir() {
-        try {
-            return Files.createTempDirectory("spindle-test");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
