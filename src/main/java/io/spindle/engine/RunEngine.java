@@ -129,6 +129,9 @@ public final class RunEngine implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
+                if (!running) {
+                    return; // interrupted by close() while claiming
+                }
                 LOG.log(Level.WARNING, "claiming runs failed; retrying", e);
                 sleepQuietly(IDLE_POLL_MILLIS);
             }

@@ -52,7 +52,7 @@ public final class RunEvents {
     /** One event: its name and its data object (a record or a JSON node). */
     public record Event(String name, Object data) {}
 
-    /** Events that end a stream: the run stopped, or waits for tool outputs, or the stream failed. */
+    /** Events that end a stream: the run stopped, or waits for tool outputs, or its stream cannot go on ({@code error}). */
     private static final Set<String> LAST = Set.of("thread.run.requires_action", "thread.run.completed",
             "thread.run.incomplete", "thread.run.failed", "thread.run.cancelled", "thread.run.expired", "error");
 

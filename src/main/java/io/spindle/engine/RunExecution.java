@@ -53,6 +53,8 @@ final class RunExecution implements Runnable {
     private boolean toolStepStarted;
     private final TreeMap<Integer, String> callIds = new TreeMap<>();
     private final StringBuilder text = new StringBuilder();
+    /** The run was taken over from a node that had begun streaming its answer (see {@link #endStreamsOfInterruptedAnswer}). */
+    private boolean interruptedAnswer;
 
     RunExecution(RunEngine engine, RunQueue.Claim claim) {
         this.engine = engine;
@@ -72,6 +74,9 @@ final class RunExecution implements Runnable {
         try {
             List<RunStepObject> steps = change(this::begin);
             if (steps != null) {
+                if (interruptedAnswer) {
+                    endStreamsOfInterruptedAnswer();
+                }
                 execute(steps);
             }
         } catch (LeaseLostException e) {
@@ -114,6 +119,7 @@ final class RunExecution implements Runnable {
             RunEndings.incomplete(change, now, "max_completion_tokens");
             return null;
         }
+        boolean resumed = current.status().equals(RunObject.IN_PROGRESS);
         if (current.status().equals(RunObject.QUEUED)) {
             RunObject.Builder b = current.toBuilder();
             b.status = RunObject.IN_PROGRESS;
@@ -136,8 +142,22 @@ final class RunExecution implements Runnable {
             }
             previous = s;
         }
+        interruptedAnswer = resumed && (messageStepId != null || toolStepId != null);
         run = current;
         return steps;
+    }
+
+    /**
+     * The node that executed this run before stopped mid-answer, and its streams may have shown part of that answer.
+     * This answer replaces it in the same message and step, which deltas cannot express (they only add): the run's
+     * open streams, on every node, end here with an error; the run goes on.
+     */
+    private void endStreamsOfInterruptedAnswer() {
+        ObjectNode error = Json.object();
+        error.putObject("error").put("message", "The server executing this run stopped mid-answer; another one took "
+                        + "the run over and writes its answer again. Retrieve the run and its messages to follow it.")
+                .put("type", "server_error").putNull("param").putNull("code");
+        engine.events().publish(claim.project(), run, new RunEvents.Event("error", error));
     }
 
     private void execute(List<RunStepObject> steps) {

@@ -15,7 +15,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The official OpenAI Java SDK pointed at a Spindle server, with response validation on, and with
@@ -27,15 +29,58 @@ public final class Sdk {
     private Sdk() {}
 
     public static OpenAIClient client(String baseUrl, String apiKey) {
-        HttpClient okHttp = OkHttpClient.builder().timeout(Duration.ofSeconds(60)).build();
+        return client(new SchemaCheckingClient(okHttp()), baseUrl, apiKey);
+    }
+
+    /**
+     * The SDK spread over the nodes of a cluster: request n goes to {@code baseUrls[n % size]}, whatever the call.
+     * {@code sentTo} (thread-safe, or null) receives each request's base URL, in sending order.
+     */
+    public static OpenAIClient roundRobin(List<String> baseUrls, String apiKey, List<String> sentTo) {
+        return client(new SchemaCheckingClient(new RoundRobin(okHttp(), List.copyOf(baseUrls), new AtomicInteger(), sentTo)),
+                baseUrls.getFirst(), apiKey);
+    }
+
+    private static HttpClient okHttp() {
+        return OkHttpClient.builder().timeout(Duration.ofSeconds(60)).build();
+    }
+
+    private static OpenAIClient client(HttpClient httpClient, String baseUrl, String apiKey) {
         ClientOptions options = ClientOptions.builder()
-                .httpClient(new SchemaCheckingClient(okHttp))
+                .httpClient(httpClient)
                 .baseUrl(baseUrl)
                 .apiKey(apiKey == null ? "unused" : apiKey)
                 .responseValidation(true)
                 .maxRetries(0)
                 .build();
         return new OpenAIClientImpl(options);
+    }
+
+    /** Sends each request to the next base URL in turn. */
+    private record RoundRobin(HttpClient delegate, List<String> baseUrls, AtomicInteger next, List<String> sentTo)
+            implements HttpClient {
+        @Override
+        public HttpResponse execute(HttpRequest request, RequestOptions options) {
+            return delegate.execute(rebased(request), options);
+        }
+
+        @Override
+        public CompletableFuture<HttpResponse> executeAsync(HttpRequest request, RequestOptions options) {
+            return delegate.executeAsync(rebased(request), options);
+        }
+
+        private HttpRequest rebased(HttpRequest request) {
+            String baseUrl = baseUrls.get(Math.floorMod(next.getAndIncrement(), baseUrls.size()));
+            if (sentTo != null) {
+                sentTo.add(baseUrl);
+            }
+            return request.toBuilder().baseUrl(baseUrl).build();
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
     }
 
     /** Buffers each JSON response, validates it, and hands the SDK an identical copy; checks event streams in passing. */

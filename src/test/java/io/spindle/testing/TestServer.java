@@ -25,7 +25,10 @@ public final class TestServer implements AutoCloseable {
         return start(storage, Map.of());
     }
 
-    /** Starts a server; {@code env} adds or overrides settings (e.g. SPINDLE_API_KEYS). */
+    /**
+     * Starts a server; {@code env} adds or overrides settings (e.g. SPINDLE_API_KEYS). On PostgreSQL, a fresh database
+     * is made unless {@code env} names one (SPINDLE_DATABASE_URL): several nodes of one cluster share it.
+     */
     public static TestServer start(Storage storage, Map<String, String> env) {
         Map<String, String> settings = new HashMap<>();
         settings.put("SPINDLE_PORT", "0");
@@ -34,7 +37,7 @@ public final class TestServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (storage == Storage.POSTGRESQL) {
+        if (storage == Storage.POSTGRESQL && !env.containsKey("SPINDLE_DATABASE_URL")) {
             settings.put("SPINDLE_DATABASE_URL", TestPostgres.freshDatabase());
         }
         settings.putAll(env);
