@@ -46,6 +46,9 @@ public final class RunEvents {
         this.store = store;
         if (cluster != null) {
             cluster.on(CHANNEL, this::received);
+            // Events sent while this node could not listen are lost: its open streams end rather than skip some.
+            cluster.onGap(() -> endAll("This Spindle node lost its connection to the database for a moment; "
+                    + "the run goes on. Retrieve the run to follow it."));
         }
     }
 

@@ -23,6 +23,7 @@ public final class Notifications implements AutoCloseable {
 
     private final Database db;
     private final Map<String, Consumer<String>> handlers = new ConcurrentHashMap<>();
+    private volatile Runnable onGap = () -> { };
     private volatile boolean running = true;
     private volatile Connection listening;
     private final Thread listener;
@@ -35,6 +36,11 @@ public final class Notifications implements AutoCloseable {
     /** Calls {@code handler} with every payload sent on {@code channel}, by any node. */
     public void on(String channel, Consumer<String> handler) {
         handlers.put(channel, handler);
+    }
+
+    /** Runs when the listening connection broke: notifications sent until it is back are lost. */
+    public void onGap(Runnable action) {
+        onGap = action;
     }
 
     public void start() {
@@ -79,6 +85,7 @@ public final class Notifications implements AutoCloseable {
             } catch (SQLException | RuntimeException e) {
                 if (running) {
                     LOG.log(Level.WARNING, "listening for other nodes failed; reconnecting in 1 s", e);
+                    onGap.run();
                     sleepQuietly(1_000);
                 }
             }
