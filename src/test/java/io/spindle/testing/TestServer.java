@@ -6,20 +6,31 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
-/** A Spindle server inside the test JVM, on a free port, with its own SQLite directory or PostgreSQL database. */
+/**
+ * A Spindle server inside the test JVM, on a free port, with its own SQLite directory or PostgreSQL
+ * database; or, as {@link Storage#CLUSTER}, three nodes on one PostgreSQL database whose SDK client
+ * sends each request to the next node in turn.
+ */
 public final class TestServer implements AutoCloseable {
+    private static final int CLUSTER_NODES = 3;
+
+    private final List<Spindle> nodes;
     private final Spindle spindle;
     private final String apiKey;
 
-    private TestServer(Spindle spindle, String apiKey) {
-        this.spindle = spindle;
+    private TestServer(List<Spindle> nodes, String apiKey) {
+        this.nodes = nodes;
+        this.spindle = nodes.getFirst();
         this.apiKey = apiKey;
     }
 
-    public enum Storage { SQLITE, POSTGRESQL }
+    /** SQLite, PostgreSQL, or three nodes sharing one PostgreSQL database. */
+    public enum Storage { SQLITE, POSTGRESQL, CLUSTER }
 
     public static TestServer start(Storage storage) {
         return start(storage, Map.of());
@@ -37,13 +48,24 @@ public final class TestServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (storage == Storage.POSTGRESQL && !env.containsKey("SPINDLE_DATABASE_URL")) {
+        if (storage != Storage.SQLITE && !env.containsKey("SPINDLE_DATABASE_URL")) {
             settings.put("SPINDLE_DATABASE_URL", TestPostgres.freshDatabase());
         }
         settings.putAll(env);
         String firstKey = settings.getOrDefault("SPINDLE_API_KEYS", "").split("[,:]")[0].trim();
-        return new TestServer(Spindle.start(Settings.fromEnvironment(settings), InstantSource.system()),
-                firstKey.isEmpty() ? null : firstKey);
+        List<Spindle> nodes = new ArrayList<>();
+        int count = storage == Storage.CLUSTER ? CLUSTER_NODES : 1;
+        try {
+            for (int i = 1; i <= count; i++) {
+                Map<String, String> node = new HashMap<>(settings);
+                node.putIfAbsent("SPINDLE_NODE_ID", "test-node-" + i);
+                nodes.add(Spindle.start(Settings.fromEnvironment(node), InstantSource.system()));
+            }
+        } catch (RuntimeException e) {
+            nodes.forEach(Spindle::close);
+            throw e;
+        }
+        return new TestServer(List.copyOf(nodes), firstKey.isEmpty() ? null : firstKey);
     }
 
     public String baseUrl() {
@@ -59,8 +81,13 @@ public final class TestServer implements AutoCloseable {
         return new Api(rootUrl(), apiKey);
     }
 
+    /** The official SDK; on a cluster, each request goes to the next node in turn. */
     public com.openai.client.OpenAIClient sdk() {
-        return Sdk.client(baseUrl(), apiKey);
+        if (nodes.size() == 1) {
+            return Sdk.client(baseUrl(), apiKey);
+        }
+        List<String> urls = nodes.stream().map(n -> "http://127.0.0.1:" + n.port() + "/v1").toList();
+        return Sdk.roundRobin(urls, apiKey, java.util.Collections.synchronizedList(new ArrayList<>()));
     }
 
     public Spindle spindle() {
@@ -69,6 +96,6 @@ public final class TestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        spindle.close();
+        nodes.forEach(Spindle::close);
     }
 }
