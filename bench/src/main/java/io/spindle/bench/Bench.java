@@ -1,0 +1,696 @@
+package io.spindle.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * {@code ./spindle bench}: starts a scripted upstream in this process and a Spindle server as a
+ * separate process, drives it over HTTP, and writes a Markdown table and JSON to bench/results/.
+ */
+public final class Bench {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Pattern TOKEN = Pattern.compile("T(\\d+);");
+
+    final Path root;
+    final String java;
+    final boolean quick;
+    final boolean jfr;
+    final int seconds;
+    final List<String> databases;
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .executor(Executors.newVirtualThreadPerTaskExecutor()).connectTimeout(Duration.ofSeconds(30)).build();
+    final List<Map<String, Object>> rows = new ArrayList<>();
+    ScriptedUpstream upstream;
+
+    // per server
+    String base;
+    Process spindle;
+    long pid;
+
+    Bench(String[] args) {
+        Path r = Path.of(".");
+        String j = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        boolean q = false, f = false;
+        int s = 10;
+        List<String> dbs = new ArrayList<>(List.of("sqlite", "postgresql"));
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--root" -> r = Path.of(args[++i]);
+                case "--java" -> j = args[++i];
+                case "--quick" -> q = true;
+                case "--jfr" -> f = true;
+                case "--seconds" -> s = Integer.parseInt(args[++i]);
+                case "--db" -> dbs = List.of(args[++i].split(","));
+                case "--help", "-h" -> {
+                    System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]");
+                    System.exit(0);
+                }
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        root = r.toAbsolutePath().normalize();
+        java = j;
+        quick = q;
+        jfr = f;
+        seconds = s;
+        databases = dbs;
+    }
+
+    public static void main(String[] args) throws Exception {
+        // The JDK server leaves Nagle on: its small SSE chunks would wait for delayed ACKs (~40 ms).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        new Bench(args).run();
+        System.exit(0);
+    }
+
+    void run() throws Exception {
+        Path jar = root.resolve("target/spindle.jar");
+        if (!Files.exists(jar)) throw new IllegalStateException("missing " + jar + "; run ./spindle bench");
+        upstream = new ScriptedUpstream();
+        long started = System.nanoTime();
+        List<String> skipped = new ArrayList<>();
+        for (String db : databases) {
+            String dbUrl = null;
+            String pgName = null;
+            if (db.equals("postgresql")) {
+                String why = postgresUnavailable();
+                if (why != null) {
+                    String line = "PostgreSQL skipped: " + why;
+                    System.out.println(line);
+                    skipped.add(line);
+                    continue;
+                }
+                pgName = "spindle_bench_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+                psql("CREATE DATABASE " + pgName);
+                dbUrl = "postgresql://postgres@127.0.0.1:5432/" + pgName;
+            }
+            try {
+                startSpindle(jar, db, dbUrl);
+                benchmarkOne(db);
+            } finally {
+                stopSpindle();
+                if (pgName != null) psql("DROP DATABASE IF EXISTS " + pgName + " WITH (FORCE)");
+            }
+        }
+        upstream.close();
+        write(skipped, (System.nanoTime() - started) / 1e9);
+    }
+
+    // ---------------------------------------------------------------- server process
+
+    void startSpindle(Path jar, String db, String dbUrl) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path data = Files.createTempDirectory("spindle-bench-");
+        Path log = root.resolve("bench/target/spindle-" + db + ".log");
+        Files.createDirectories(log.getParent());
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        if (jfr) {
+            cmd.add("-XX:StartFlightRecording=filename=" + root.resolve("bench/target/spindle-" + db + ".jfr") + ",settings=profile");
+        }
+        cmd.addAll(List.of("-jar", jar.toString(), "serve"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        Map<String, String> env = pb.environment();
+        env.put("SPINDLE_PORT", String.valueOf(port));
+        env.put("SPINDLE_HOST", "127.0.0.1");
+        env.put("SPINDLE_DATA_DIR", data.toString());
+        env.put("SPINDLE_UPSTREAM_URL", upstream.baseUrl());
+        env.put("SPINDLE_UPSTREAM_API_KEY", "bench");
+        env.put("SPINDLE_POLL_AFTER_MS", "50");
+        env.put("SPINDLE_MAX_CONCURRENT_RUNS", "6000");
+        env.remove("SPINDLE_API_KEYS");
+        env.remove("SPINDLE_DATABASE_URL");
+        if (dbUrl != null) env.put("SPINDLE_DATABASE_URL", dbUrl);
+        spindle = pb.start();
+        pid = spindle.pid();
+        base = "http://127.0.0.1:" + port + "/v1";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) break;
+            } catch (IOException e) {
+                // not yet
+            }
+            if (!spindle.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("Spindle did not start; see " + log);
+            }
+            Thread.sleep(100);
+        }
+        System.out.printf("== %s: Spindle pid %d on %s (log %s)%n", db, pid, base, log);
+    }
+
+    void stopSpindle() throws InterruptedException {
+        if (spindle == null) return;
+        spindle.destroy();
+        if (!spindle.waitFor(30, TimeUnit.SECONDS)) spindle.destroyForcibly().waitFor();
+        spindle = null;
+    }
+
+    String postgresUnavailable() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", 5432), 2000);
+        } catch (IOException e) {
+            return "nothing answers on 127.0.0.1:5432 (" + e.getMessage() + ")";
+        }
+        try {
+            psql("SELECT 1");
+            return null;
+        } catch (Exception e) {
+            return "psql as postgres failed: " + e.getMessage();
+        }
+    }
+
+    static void psql(String sql) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("psql", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres",
+                "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) throw new IOException(out.strip());
+    }
+
+    // ---------------------------------------------------------------- process metrics
+
+    long cpuMillis() {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+            return ticks * 10; // CLK_TCK = 100 on Linux
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    long status(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024; // MiB
+            }
+        } catch (Exception e) {
+            // gone
+        }
+        return -1;
+    }
+
+    /** Resets VmHWM to the current RSS, so each phase reports its own peak (Linux >= 4.0). */
+    boolean peakResets = true;
+
+    void resetPeak() {
+        try {
+            Files.writeString(Path.of("/proc/" + pid + "/clear_refs"), "5");
+            long hwm = status("VmHWM"), rss = status("VmRSS");
+            if (hwm > rss + 16) peakResets = false;
+        } catch (IOException e) {
+            peakResets = false; // then VmHWM is the peak since start
+        }
+    }
+
+    /** Heap committed/used in MiB from jcmd GC.heap_info, or null. */
+    String heap() {
+        try {
+            Path jcmd = Path.of(java).resolveSibling("jcmd");
+            Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid), "GC.heap_info").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor(20, TimeUnit.SECONDS);
+            Matcher m = Pattern.compile("committed (\\d+)K, used (\\d+)K").matcher(out);
+            if (m.find()) return (Long.parseLong(m.group(2)) / 1024) + "/" + (Long.parseLong(m.group(1)) / 1024);
+        } catch (Exception e) {
+            // no jcmd
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- HTTP helpers
+
+    JsonNode post(String path, Object body) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new IOException("POST " + path + " -> " + r.statusCode() + " " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    JsonNode get(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new IOException("GET " + path + " -> " + r.statusCode() + " " + r.body());
+        return JSON.readTree(r.body());
+    }
+
+    /** What one SSE stream from Spindle ended with. */
+    record StreamEnd(String lastState, JsonNode lastRun) {}
+
+    interface DeltaSink {
+        void token(long sentNanos, long receivedNanos);
+    }
+
+    /** POSTs with stream: true and reads events until {@code done}. */
+    StreamEnd stream(String path, ObjectNode body, DeltaSink sink, Runnable onFirstDelta) throws IOException, InterruptedException {
+        body.put("stream", true);
+        HttpResponse<Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(120))
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() != 200) {
+            String text = String.join("\n", r.body().toList());
+            throw new IOException("POST " + path + " -> " + r.statusCode() + " " + text);
+        }
+        String event = null;
+        String state = null;
+        JsonNode run = null;
+        boolean first = true;
+        try (Stream<String> lines = r.body()) {
+            Iterator<String> it = lines.iterator();
+            while (it.hasNext()) {
+                String line = it.next();
+                if (line.startsWith("event: ")) {
+                    event = line.substring(7);
+                    if (event.equals("done")) return new StreamEnd(state, run);
+                } else if (line.startsWith("data: ") && event != null) {
+                    if (event.equals("thread.message.delta")) {
+                        long now = System.nanoTime();
+                        if (first && onFirstDelta != null) onFirstDelta.run();
+                        first = false;
+                        if (sink != null) {
+                            Matcher m = TOKEN.matcher(line);
+                            while (m.find()) sink.token(Long.parseLong(m.group(1)), now);
+                        }
+                    } else if (event.startsWith("thread.run.") && !event.startsWith("thread.run.step")) {
+                        state = event.substring("thread.run.".length());
+                        if (state.equals("requires_action") || state.equals("completed") || state.equals("failed")
+                                || state.equals("incomplete") || state.equals("expired") || state.equals("cancelled")) {
+                            run = JSON.readTree(line.substring(6));
+                        }
+                    } else if (event.equals("error")) {
+                        throw new IOException("error event: " + line);
+                    }
+                }
+            }
+        }
+        throw new IOException("stream ended without done (last state " + state + ")");
+    }
+
+    /** Sends one chat completion straight to the scripted upstream and waits for [DONE]. */
+    void direct(String model) throws IOException, InterruptedException {
+        ObjectNode body = JSON.createObjectNode().put("model", model).put("stream", true);
+        body.putArray("messages").addObject().put("role", "user").put("content", "hi");
+        body.putObject("stream_options").put("include_usage", true);
+        HttpResponse<Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(upstream.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofLines());
+        try (Stream<String> lines = r.body()) {
+            if (lines.noneMatch(l -> l.equals("data: [DONE]"))) throw new IOException("no [DONE] from upstream");
+        }
+    }
+
+    String assistant(String model, boolean tools) throws IOException, InterruptedException {
+        ObjectNode a = JSON.createObjectNode().put("model", model).put("instructions", "You are a benchmark.");
+        if (tools) {
+            ObjectNode fn = a.putArray("tools").addObject().put("type", "function").putObject("function");
+            fn.put("name", "bench_fn").putObject("parameters").put("type", "object").putObject("properties")
+                    .putObject("n").put("type", "integer");
+        }
+        return post("/assistants", a).path("id").asText();
+    }
+
+    ObjectNode threadAndRun(String assistantId) {
+        ObjectNode b = JSON.createObjectNode().put("assistant_id", assistantId);
+        b.putObject("thread").putArray("messages").addObject().put("role", "user").put("content", "Say something.");
+        return b;
+    }
+
+    // ---------------------------------------------------------------- load driver
+
+    interface Op {
+        /** One operation; returns an extra latency sample in micros to record (or -1). */
+        long call() throws Exception;
+    }
+
+    record Result(double opsPerSec, Histogram latency, Histogram extra, long errors, long ops, String firstError) {}
+
+    /** {@code concurrency} virtual threads loop on {@code op}: warm-up first, then the measured window. */
+    Result load(int concurrency, int warmupSec, int measureSec, Op op) throws InterruptedException {
+        ConcurrentHistogram lat = new ConcurrentHistogram(3_600_000_000L, 3);
+        ConcurrentHistogram extra = new ConcurrentHistogram(3_600_000_000L, 3);
+        AtomicLong ops = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicLong firstError = new AtomicLong();
+        String[] errorText = new String[1];
+        long start = System.nanoTime();
+        long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSec);
+        long end = measureFrom + TimeUnit.SECONDS.toNanos(measureSec);
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < concurrency; i++) {
+                ex.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        long t0 = System.nanoTime();
+                        try {
+                            long x = op.call();
+                            long t1 = System.nanoTime();
+                            if (t0 >= measureFrom && t1 <= end) {
+                                lat.recordValue((t1 - t0) / 1000);
+                                if (x >= 0) extra.recordValue(x);
+                                ops.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            if (t0 >= measureFrom) errors.incrementAndGet();
+                            if (firstError.getAndIncrement() == 0) errorText[0] = String.valueOf(e.getMessage());
+                        }
+                    }
+                    return null;
+                });
+            }
+        }
+        return new Result(ops.get() / (double) measureSec, lat, extra, errors.get(), ops.get(), errorText[0]);
+    }
+
+    // ---------------------------------------------------------------- the phases
+
+    void benchmarkOne(String db) throws Exception {
+        int warm = Math.max(2, seconds / 4);
+
+        // a. CRUD
+        String plain = assistant("bench-t10-r0-l0", false);
+        List<String> threads = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            ObjectNode t = JSON.createObjectNode();
+            ArrayNode msgs = t.putArray("messages");
+            for (int k = 0; k < 20; k++) msgs.addObject().put("role", "user").put("content", "message " + k + " of the seed thread");
+            threads.add(post("/threads", t).path("id").asText());
+        }
+        AtomicInteger rr = new AtomicInteger();
+        phase(db, "create message (c=32)", () -> load(32, warm, seconds, () -> {
+            String t = threads.get(Math.floorMod(rr.getAndIncrement(), threads.size()));
+            post("/threads/" + t + "/messages", Map.of("role", "user", "content", "hello from the benchmark"));
+            return -1;
+        }), null);
+        phase(db, "list messages limit 20 (c=32)", () -> load(32, warm, seconds, () -> {
+            String t = threads.get(Math.floorMod(rr.getAndIncrement(), threads.size()));
+            JsonNode page = get("/threads/" + t + "/messages?limit=20");
+            if (page.path("data").size() != 20) throw new IOException("expected 20 messages");
+            return -1;
+        }), null);
+
+        // b. run overhead: streamed create-thread-and-run, 10 tokens, zero-latency upstream
+        String model10 = "bench-t10-r0-l0";
+        ConcurrentHistogram directLat = new ConcurrentHistogram(3_600_000_000L, 3);
+        Op paired = () -> {
+            long d0 = System.nanoTime();
+            direct(model10);
+            long d1 = System.nanoTime();
+            directLat.recordValue((d1 - d0) / 1000);
+            StreamEnd end = stream("/threads/runs", threadAndRun(plain), null, null);
+            long s1 = System.nanoTime();
+            if (!"completed".equals(end.lastState())) throw new IOException("run ended " + end.lastState());
+            return Math.max(0, ((s1 - d1) - (d1 - d0)) / 1000);
+        };
+        phase(db, "streamed run, added latency (c=1)", () -> load(1, warm, seconds, paired), "extra");
+        lastRow().put("direct_upstream_p50_ms", ms(directLat, 50));
+        directLat.reset();
+        phase(db, "streamed run throughput (c=32)", () -> load(32, warm, seconds, paired), "extra");
+        lastRow().put("direct_upstream_p50_ms", ms(directLat, 50));
+
+        // c. streaming scale
+        List<Integer> sizes = quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
+        String holdAssistant = assistant("bench-hold-r20", false);
+        for (int n : sizes) {
+            phaseScale(db, n, holdAssistant);
+        }
+
+        // d. tool round trips
+        String tools = assistant("bench-tools3", true);
+        phase(db, "run with 3 tool round trips, streamed (c=32)", () -> load(32, warm, seconds, () -> {
+            StreamEnd end = stream("/threads/runs", threadAndRun(tools), null, null);
+            int rounds = 0;
+            while ("requires_action".equals(end.lastState())) {
+                JsonNode run = end.lastRun();
+                ObjectNode body = JSON.createObjectNode();
+                ArrayNode outs = body.putArray("tool_outputs");
+                for (JsonNode call : run.path("required_action").path("submit_tool_outputs").path("tool_calls")) {
+                    outs.addObject().put("tool_call_id", call.path("id").asText()).put("output", "ok");
+                }
+                end = stream("/threads/" + run.path("thread_id").asText() + "/runs/" + run.path("id").asText()
+                        + "/submit_tool_outputs", body, null, null);
+                rounds++;
+            }
+            if (!"completed".equals(end.lastState()) || rounds != 3) {
+                throw new IOException("run ended " + end.lastState() + " after " + rounds + " rounds");
+            }
+            return -1;
+        }), null);
+    }
+
+    interface Phase {
+        Result run() throws Exception;
+    }
+
+    void phase(String db, String name, Phase p, String extraName) throws Exception {
+        System.out.printf("   %s ...%n", name);
+        resetPeak();
+        long cpu0 = cpuMillis();
+        long t0 = System.nanoTime();
+        Result r = p.run();
+        double wall = (System.nanoTime() - t0) / 1e9;
+        Map<String, Object> row = row(db, name);
+        row.put("ops_per_s", round(r.opsPerSec()));
+        row.put("ops", r.ops());
+        row.put("p50_ms", ms(r.latency(), 50));
+        row.put("p99_ms", ms(r.latency(), 99));
+        if (extraName != null) {
+            row.put("added_p50_ms", ms(r.extra(), 50));
+            row.put("added_p99_ms", ms(r.extra(), 99));
+        }
+        row.put("errors", r.errors());
+        if (r.firstError() != null) row.put("first_error", r.firstError());
+        finishRow(row, cpu0, wall);
+    }
+
+    /**
+     * Starts n streamed runs at once; the upstream streams 20 tokens/s to each until all n receive
+     * (or 60 s pass), then per-token delays are measured for {@code seconds}, then the upstream ends
+     * every answer.
+     */
+    void phaseScale(String db, int n, String assistantId) throws Exception {
+        String name = "streaming scale N=" + n + " (20 tok/s)";
+        System.out.printf("   %s ...%n", name);
+        resetPeak();
+        long cpu0 = cpuMillis();
+        long t0 = System.nanoTime();
+        upstream.holding = true;
+        ConcurrentHistogram delta = new ConcurrentHistogram(3_600_000_000L, 3);
+        AtomicInteger live = new AtomicInteger();
+        AtomicLong errors = new AtomicLong();
+        AtomicLong ok = new AtomicLong();
+        String[] firstError = new String[1];
+        long[] window = {Long.MAX_VALUE, Long.MAX_VALUE};
+        int minLive = Integer.MAX_VALUE, maxLive = 0;
+        double rampSeconds;
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                ex.submit(() -> {
+                    boolean[] counted = {false};
+                    try {
+                        StreamEnd end = stream("/threads/runs", threadAndRun(assistantId),
+                                (sent, got) -> {
+                                    if (sent >= window[0] && sent < window[1]) delta.recordValue(Math.max(0, (got - sent) / 1000));
+                                },
+                                () -> {
+                                    counted[0] = true;
+                                    live.incrementAndGet();
+                                });
+                        if (!"completed".equals(end.lastState())) throw new IOException("run ended " + end.lastState());
+                        ok.incrementAndGet();
+                    } catch (Exception e) {
+                        errors.incrementAndGet();
+                        synchronized (firstError) {
+                            if (firstError[0] == null) firstError[0] = String.valueOf(e.getMessage());
+                        }
+                    } finally {
+                        if (counted[0]) live.decrementAndGet();
+                    }
+                    return null;
+                });
+            }
+            long rampDeadline = t0 + TimeUnit.SECONDS.toNanos(60);
+            while (live.get() + errors.get() < n && System.nanoTime() < rampDeadline) Thread.sleep(50);
+            rampSeconds = (System.nanoTime() - t0) / 1e9;
+            window[0] = System.nanoTime();
+            long windowEnd = window[0] + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() < windowEnd) {
+                int l = live.get();
+                minLive = Math.min(minLive, l);
+                maxLive = Math.max(maxLive, l);
+                Thread.sleep(100);
+            }
+            window[1] = System.nanoTime();
+            upstream.holding = false;
+            ex.shutdown();
+            if (!ex.awaitTermination(240, TimeUnit.SECONDS)) {
+                ex.shutdownNow();
+                synchronized (firstError) {
+                    if (firstError[0] == null) firstError[0] = "time-out";
+                }
+            }
+        }
+        upstream.holding = true;
+        double wall = (System.nanoTime() - t0) / 1e9;
+        Map<String, Object> row = row(db, name);
+        row.put("ops_per_s", round(n / rampSeconds));
+        row.put("ops", ok.get());
+        row.put("ramp_s", round(rampSeconds));
+        row.put("added_p50_ms", ms(delta, 50));
+        row.put("added_p99_ms", ms(delta, 99));
+        row.put("tokens_measured", delta.getTotalCount());
+        row.put("errors", n - ok.get());
+        row.put("live_streams_min", minLive);
+        row.put("live_streams_max", maxLive);
+        if (firstError[0] != null) row.put("first_error", firstError[0]);
+        finishRow(row, cpu0, wall);
+    }
+
+    Map<String, Object> lastRow() {
+        return rows.get(rows.size() - 1);
+    }
+
+    Map<String, Object> row(String db, String name) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("db", db);
+        row.put("phase", name);
+        return row;
+    }
+
+    void finishRow(Map<String, Object> row, long cpu0, double wall) {
+        long cpu1 = cpuMillis();
+        row.put("wall_s", round(wall));
+        row.put("cpu_s", round((cpu1 - cpu0) / 1000.0));
+        row.put("peak_rss_mib", status("VmHWM"));
+        String heap = heap();
+        if (heap != null) row.put("heap_used_committed_mib", heap);
+        rows.add(row);
+        System.out.println("     " + row);
+    }
+
+    static double ms(Histogram h, double pct) {
+        return h.getTotalCount() == 0 ? Double.NaN : round(h.getValueAtPercentile(pct) / 1000.0);
+    }
+
+    static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+
+    // ---------------------------------------------------------------- output
+
+    void write(List<String> skipped, double totalSeconds) throws IOException {
+        int cores = Runtime.getRuntime().availableProcessors();
+        long memMib = -1;
+        String cpuModel = "?";
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (l.startsWith("MemTotal:")) memMib = Long.parseLong(l.replaceAll("\\D", "")) / 1024;
+            }
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) {
+                    cpuModel = l.substring(l.indexOf(':') + 1).strip();
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // not Linux
+        }
+        String when = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss"));
+        String machine = cores + " cores (" + cpuModel + "), " + memMib + " MiB RAM, Java " + javaVersion();
+        StringBuilder md = new StringBuilder();
+        md.append("Spindle benchmark, ").append(when).append(quick ? " (--quick)" : "").append("\n\n");
+        md.append("Machine: ").append(machine).append(". Client, scripted upstream and Spindle share it.\n\n");
+        md.append("| DB | Phase | ops/s | latency p50 / p99 (ms) | added p50 / p99 (ms) | errors | peak RSS (MiB) | CPU (s) / wall (s) | heap used/committed (MiB) |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Map<String, Object> r : rows) {
+            md.append("| ").append(r.get("db")).append(" | ").append(r.get("phase"));
+            if (r.containsKey("live_streams_min")) {
+                md.append(", ").append(r.get("live_streams_min")).append("–").append(r.get("live_streams_max"))
+                        .append(" live while measured, started in ").append(r.get("ramp_s")).append(" s");
+            }
+            md.append(" | ").append(r.get("ops_per_s"))
+                    .append(" | ").append(r.containsKey("p50_ms") ? r.get("p50_ms") + " / " + r.get("p99_ms") : "")
+                    .append(" | ").append(r.containsKey("added_p50_ms") ? r.get("added_p50_ms") + " / " + r.get("added_p99_ms") : "")
+                    .append(" | ").append(r.get("errors"))
+                    .append(" | ").append(r.get("peak_rss_mib"))
+                    .append(" | ").append(r.get("cpu_s")).append(" / ").append(r.get("wall_s"))
+                    .append(" | ").append(r.getOrDefault("heap_used_committed_mib", ""))
+                    .append(" |\n");
+        }
+        for (String s : skipped) md.append("\n").append(s).append("\n");
+        md.append("\nAdded latency: streamed runs = time to `done` through Spindle minus the same chat completion sent straight to the "
+                + "scripted upstream just before; streaming scale = per token sent during the measured window (which starts once all N streams receive, or 60 s after the start), client receipt minus the upstream's send time; its ops/s is runs started per second until then. "
+                + (peakResets ? "Peak RSS is VmHWM of the Spindle process, reset before each phase. "
+                        : "Peak RSS is VmHWM of the Spindle process since its start (this kernel did not reset it per phase). ")
+                + "CPU is the Spindle process's utime+stime in the phase. "
+                + "Total ").append(round(totalSeconds)).append(" s.\n");
+        ObjectNode json = JSON.createObjectNode();
+        json.put("date", when);
+        json.put("quick", quick);
+        json.put("seconds_per_phase", seconds);
+        json.put("cores", cores);
+        json.put("memory_mib", memMib);
+        json.put("cpu", cpuModel);
+        json.put("java", javaVersion());
+        json.put("total_seconds", round(totalSeconds));
+        json.set("skipped", JSON.valueToTree(skipped));
+        json.set("results", JSON.valueToTree(rows));
+        Path dir = root.resolve("bench/results");
+        Files.createDirectories(dir);
+        String stem = "bench-" + LocalDate.now();
+        Files.writeString(dir.resolve(stem + ".md"), md);
+        Files.writeString(dir.resolve(stem + ".json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+        System.out.println();
+        System.out.println(md);
+        System.out.println("written: " + dir.resolve(stem + ".md") + " and .json");
+    }
+
+    String javaVersion() {
+        try {
+            Process p = new ProcessBuilder(java, "-version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            Matcher m = Pattern.compile("version \"([^\"]+)\"").matcher(out);
+            return m.find() ? m.group(1) : "?";
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+}
