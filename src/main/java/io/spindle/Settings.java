@@ -17,6 +17,7 @@ public record Settings(
         int port,
         Path dataDir,
         Optional<String> databaseUrl,
+        int databasePoolSize,
         Map<String, String> apiKeys,
         long maxBodyBytes,
         String nodeId,
@@ -37,6 +38,7 @@ public record Settings(
             new Variable("SPINDLE_PORT", "8080", "Port to listen on."),
             new Variable("SPINDLE_DATA_DIR", "./spindle-data", "Directory for the SQLite database and stored blobs."),
             new Variable("SPINDLE_DATABASE_URL", "(unset)", "PostgreSQL URL (postgresql://user:pass@host:5432/db or jdbc:postgresql://...); switches storage from SQLite to PostgreSQL."),
+            new Variable("SPINDLE_DATABASE_POOL_SIZE", "32", "Connections each node keeps to PostgreSQL (SQLite uses 8)."),
             new Variable("SPINDLE_API_KEYS", "(unset)", "Comma-separated `key` or `key:project` entries. Unset: no authentication (loopback only). A key without a project belongs to project `default`."),
             new Variable("SPINDLE_UPSTREAM_URL", "https://api.openai.com/v1", "Base URL of the OpenAI-compatible Chat Completions endpoint runs call."),
             new Variable("SPINDLE_UPSTREAM_API_KEY", "(unset; falls back to OPENAI_API_KEY)", "API key sent to the upstream model endpoint."),
@@ -67,6 +69,7 @@ public record Settings(
         Path dataDir = Path.of(value(env, "SPINDLE_DATA_DIR").orElse("./spindle-data"));
         Optional<String> databaseUrl = value(env, "SPINDLE_DATABASE_URL");
         databaseUrl.ifPresent(Settings::checkDatabaseUrl);
+        int poolSize = intValue(env, "SPINDLE_DATABASE_POOL_SIZE", 32, 2, 10_000);
         Map<String, String> apiKeys = apiKeys(value(env, "SPINDLE_API_KEYS").orElse(""));
         if (apiKeys.isEmpty() && !isLoopback(host)) {
             throw new Invalid("SPINDLE_API_KEYS must be set to listen on the non-loopback address SPINDLE_HOST=" + host);
@@ -86,7 +89,7 @@ public record Settings(
                 intValue(env, "SPINDLE_MAX_TOOL_ROUNDS", 50, 1, 10_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_LEASE_SECONDS", 30, 2, 3_600)),
                 intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 0, 100_000));
-        return new Settings(host, port, dataDir, databaseUrl, apiKeys, maxBody, nodeId, upstream, runs);
+        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, nodeId, upstream, runs);
     }
 
     public boolean authRequired() {

@@ -31,7 +31,7 @@ public final class Spindle implements AutoCloseable {
 
     public static Spindle start(Settings settings, InstantSource clock) {
         Database db = settings.databaseUrl()
-                .map(url -> Database.postgres(url, 16))
+                .map(url -> Database.postgres(url, settings.databasePoolSize()))
                 .orElseGet(() -> Database.sqlite(settings.dataDir()));
         Store store = new JdbcStore(db);
         Settings.Upstream up = settings.upstream();

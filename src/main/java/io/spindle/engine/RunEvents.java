@@ -14,10 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -209,7 +209,7 @@ public final class RunEvents {
     /** One reader of one run's events. */
     public final class Subscription implements AutoCloseable {
         private final String runId;
-        private final BlockingQueue<Event> queue = new ArrayBlockingQueue<>(BUFFERED_EVENTS);
+        private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>(BUFFERED_EVENTS);
         private final List<Event> early = new ArrayList<>();
         private boolean created;
         private volatile boolean overflowed;
