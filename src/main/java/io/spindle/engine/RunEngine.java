@@ -55,7 +55,6 @@ public final class RunEngine implements AutoCloseable {
     public RunEngine(Store store, RunQueue queue, ChatClient chat, Notifications cluster, Settings settings, InstantSource clock) {
         this.store = store;
         this.cluster = cluster;
-        this.events = new RunEvents(cluster, store);
         if (cluster != null) {
             cluster.on(CANCEL_CHANNEL, this::cancelLocal);
         }
@@ -67,6 +66,7 @@ public final class RunEngine implements AutoCloseable {
         this.clock = clock;
         this.slots = new Semaphore(this.settings.maxConcurrent());
         this.scheduler = Executors.newScheduledThreadPool(1, Thread.ofPlatform().daemon().name("run-engine-timer").factory());
+        this.events = new RunEvents(cluster, store, scheduler);
     }
 
     public void start() {

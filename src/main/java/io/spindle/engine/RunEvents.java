@@ -18,6 +18,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,13 +39,21 @@ public final class RunEvents {
     static final int BUFFERED_EVENTS = 10_000;
     static final String CHANNEL = "spindle_run_events";
 
+    private static final int BATCH_BYTES = 6_000;
+    private static final long BATCH_MILLIS = 10;
+
     private final Notifications cluster;
     private final Store store;
+    private final ScheduledExecutorService timer;
+    private final List<ObjectNode> pendingDeltas = new ArrayList<>();
+    private int pendingBytes;
+    private ScheduledFuture<?> scheduledFlush;
 
     /** @param cluster null on a single node */
-    RunEvents(Notifications cluster, Store store) {
+    RunEvents(Notifications cluster, Store store, ScheduledExecutorService timer) {
         this.cluster = cluster;
         this.store = store;
+        this.timer = timer;
         if (cluster != null) {
             cluster.on(CHANNEL, this::received);
             // Events sent while this node could not listen are lost: its open streams end rather than skip some.
@@ -88,6 +98,64 @@ public final class RunEvents {
             cluster.send(CHANNEL, payload(project, run.threadId(), run.id(), event));
         } else {
             deliver(run.id(), event);
+        }
+    }
+
+    /**
+     * Publishes a delta. With several nodes, deltas of all runs of this node are gathered for a few
+     * milliseconds and sent as one notification, rather than one database round trip per token.
+     */
+    void delta(String project, RunObject run, Event event) {
+        if (cluster == null) {
+            deliver(run.id(), event);
+            return;
+        }
+        ObjectNode item = Json.object().put("project", project).put("thread", run.threadId()).put("run", run.id())
+                .put("name", event.name());
+        item.set("data", Json.tree(event.data()));
+        synchronized (pendingDeltas) {
+            pendingDeltas.add(item);
+            pendingBytes += item.toString().length();
+            if (pendingBytes >= BATCH_BYTES) {
+                flushDeltas();
+            } else if (scheduledFlush == null) {
+                scheduledFlush = timer.schedule(this::flushDeltas, BATCH_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /**
+     * Sends the gathered deltas. An executor calls this before each change of its run, and the lock
+     * is held while sending, so a run's deltas never trail the events of its next change.
+     */
+    void flushDeltas() {
+        if (cluster == null) {
+            return;
+        }
+        synchronized (pendingDeltas) {
+            if (scheduledFlush != null) {
+                scheduledFlush.cancel(false);
+                scheduledFlush = null;
+            }
+            if (pendingDeltas.isEmpty()) {
+                return;
+            }
+            ObjectNode batch = Json.object();
+            var items = batch.putArray("batch");
+            int bytes = 0;
+            for (ObjectNode item : pendingDeltas) {
+                int size = item.toString().length();
+                if (bytes + size > Notifications.MAX_PAYLOAD_BYTES && !items.isEmpty()) {
+                    cluster.send(CHANNEL, batch.toString());
+                    items.removeAll();
+                    bytes = 0;
+                }
+                items.add(item);
+                bytes += size;
+            }
+            cluster.send(CHANNEL, batch.toString());
+            pendingDeltas.clear();
+            pendingBytes = 0;
         }
     }
 
@@ -151,6 +219,15 @@ public final class RunEvents {
     /** A notification from any node (this one included). */
     private void received(String text) {
         JsonNode p = Json.read(text, JsonNode.class);
+        if (p.has("batch")) {
+            for (JsonNode item : p.get("batch")) {
+                String run = item.path("run").asText();
+                if (subscribers.containsKey(run)) {
+                    deliver(run, new Event(item.path("name").asText(), item.get("data")));
+                }
+            }
+            return;
+        }
         String runId = p.path("run").asText();
         if (!subscribers.containsKey(runId)) {
             return;

@@ -418,11 +418,13 @@ final class RunExecution implements Runnable {
         }
 
         private void publish(String name, ObjectNode data) {
-            engine.events().publish(claim.project(), run, new RunEvents.Event(name, data));
+            engine.events().delta(claim.project(), run, new RunEvents.Event(name, data));
         }
     }
 
+    /** One change of the run, fenced by the lease; pending deltas go out first, so they never trail it. */
     private <T> T change(Function<RunChange, T> f) {
+        engine.events().flushDeltas();
         return engine.change(claim.project(), claim.runId(), claim.leaseToken(), f);
     }
 
