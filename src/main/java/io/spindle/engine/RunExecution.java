@@ -39,6 +39,8 @@ final class RunExecution implements Runnable {
     static final String CANCELLED = "cancelled";
     static final String EXPIRED = "expired";
     static final String SHUTDOWN = "shutdown";
+    /** Largest text in one delta event; 1,000 characters stay under NOTIFY's 8 kB even as escaped UTF-8. */
+    private static final int MAX_DELTA_CHARS = 1_000;
 
     private final RunEngine engine;
     private final RunQueue.Claim claim;
@@ -372,14 +374,17 @@ final class RunExecution implements Runnable {
             if (!engine.events().watched(claim.runId())) {
                 return;
             }
-            ObjectNode part = Json.object().put("index", 0).put("type", "text");
-            ObjectNode value = part.putObject("text").put("value", delta);
-            if (first) {
-                value.putArray("annotations");
+            for (String piece : pieces(delta)) {
+                ObjectNode part = Json.object().put("index", 0).put("type", "text");
+                ObjectNode value = part.putObject("text").put("value", piece);
+                if (first) {
+                    value.putArray("annotations");
+                    first = false;
+                }
+                ObjectNode event = Json.object().put("id", messageId).put("object", "thread.message.delta");
+                event.putObject("delta").putArray("content").add(part);
+                publish("thread.message.delta", event);
             }
-            ObjectNode event = Json.object().put("id", messageId).put("object", "thread.message.delta");
-            event.putObject("delta").putArray("content").add(part);
-            publish("thread.message.delta", event);
         }
 
         @Override
@@ -402,9 +407,30 @@ final class RunExecution implements Runnable {
 
         @Override
         public void toolCallArguments(int index, String delta) {
-            ObjectNode call = Json.object().put("index", index).put("type", "function");
-            call.putObject("function").put("arguments", delta);
-            publishStepDelta(call);
+            for (String piece : pieces(delta)) {
+                ObjectNode call = Json.object().put("index", index).put("type", "function");
+                call.putObject("function").put("arguments", piece);
+                publishStepDelta(call);
+            }
+        }
+
+        /**
+         * A delta cut into pieces of at most {@value #MAX_DELTA_CHARS} characters (never inside a
+         * surrogate pair): an upstream that answers in one piece (or ignores streaming) still streams,
+         * and every event fits in one notification between nodes.
+         */
+        private static List<String> pieces(String delta) {
+            List<String> out = new ArrayList<>();
+            int start = 0;
+            while (start < delta.length()) {
+                int end = Math.min(start + MAX_DELTA_CHARS, delta.length());
+                if (end < delta.length() && Character.isHighSurrogate(delta.charAt(end - 1))) {
+                    end--;
+                }
+                out.add(delta.substring(start, end));
+                start = end;
+            }
+            return out;
         }
 
         private void publishStepDelta(ObjectNode call) {
