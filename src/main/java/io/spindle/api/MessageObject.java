@@ -32,6 +32,18 @@ public record MessageObject(
         return "thread.message";
     }
 
+    public MessageObject withContent(JsonNode newContent) {
+        return new MessageObject(id, createdAt, assistantId, threadId, runId, status, incompleteDetails, incompleteAt,
+                completedAt, role, newContent, attachments, metadata);
+    }
+
+    /** The message in its final status: {@code completed}, or {@code incomplete} with its details; {@code at} stamps it. */
+    public MessageObject end(String newStatus, JsonNode details, long at) {
+        boolean complete = newStatus.equals("completed");
+        return new MessageObject(id, createdAt, assistantId, threadId, runId, newStatus, complete ? null : details,
+                complete ? null : Long.valueOf(at), complete ? Long.valueOf(at) : null, role, content, attachments, metadata);
+    }
+
     public MessageObject withMetadata(Map<String, String> newMetadata) {
         return new MessageObject(id, createdAt, assistantId, threadId, runId, status, incompleteDetails, incompleteAt,
                 completedAt, role, content, attachments, newMetadata);

@@ -78,6 +78,11 @@ public record RunStepObject(
                 null, expiredAt, failedAt, lastError, stepDetails, usage);
     }
 
+    public RunStepObject withUsage(Usage newUsage) {
+        return new RunStepObject(id, createdAt, runId, assistantId, threadId, type, status, cancelledAt, completedAt,
+                expiresAt, expiredAt, failedAt, lastError, stepDetails, newUsage);
+    }
+
     public RunStepObject withDetails(JsonNode details) {
         return new RunStepObject(id, createdAt, runId, assistantId, threadId, type, status, cancelledAt, completedAt,
                 expiresAt, expiredAt, failedAt, lastError, details, usage);

@@ -2,7 +2,6 @@ package io.spindle.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spindle.api.Json;
-import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
 import io.spindle.api.Usage;
@@ -54,7 +53,7 @@ final class RunEndings {
                 if (step.type().equals(RunStepObject.MESSAGE_CREATION)) {
                     String messageId = step.stepDetails().path("message_creation").path("message_id").asText();
                     change.message(messageId).filter(m -> m.status().equals("in_progress"))
-                            .ifPresent(m -> change.saveMessage(incompleteMessage(m, now, leftover[1])));
+                            .ifPresent(m -> change.saveMessage(m.end("incomplete", Json.object().put("reason", leftover[1]), now)));
                 }
                 ended = step.finish(leftover[0], now, leftover[0].equals("failed") ? lastError : null, step.usage());
             }
@@ -81,8 +80,4 @@ final class RunEndings {
         change.releaseLease();
     }
 
-    static MessageObject incompleteMessage(MessageObject m, long now, String reason) {
-        return new MessageObject(m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), "incomplete",
-                Json.object().put("reason", reason), now, null, m.role(), m.content(), m.attachments(), m.metadata());
-    }
 }

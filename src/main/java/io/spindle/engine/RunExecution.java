@@ -233,8 +233,7 @@ final class RunExecution implements Runnable {
                         .put("name", call.name()).put("arguments", call.arguments());
             }
             RunStepObject step = toolStep(c, now).withDetails(toolDetails(calls));
-            c.saveStep(new RunStepObject(step.id(), step.createdAt(), step.runId(), step.assistantId(), step.threadId(),
-                    step.type(), step.status(), null, null, step.expiresAt(), null, null, null, step.stepDetails(), usage));
+            c.saveStep(step.withUsage(usage));
             RunObject.Builder b = c.run().toBuilder();
             b.status = RunObject.REQUIRES_ACTION;
             ObjectNode action = Json.object().put("type", "submit_tool_outputs");
@@ -311,10 +310,7 @@ final class RunExecution implements Runnable {
 
     private void completeMessage(RunChange c, long now, String status, JsonNode incomplete, Usage usage) {
         MessageObject m = c.message(messageId).orElseThrow();
-        ArrayNode content = Json.array().add(MessageRequest.textPart(text.toString()));
-        c.saveMessage(new MessageObject(m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), status, incomplete,
-                status.equals("incomplete") ? Long.valueOf(now) : null, status.equals("completed") ? Long.valueOf(now) : null,
-                m.role(), content, m.attachments(), m.metadata()));
+        c.saveMessage(m.withContent(textContent()).end(status, incomplete, now));
         c.steps().stream().filter(s -> s.id().equals(messageStepId)).findFirst()
                 .ifPresent(s -> c.saveStep(s.finish("completed", now, null, usage)));
         messageDone = true;
@@ -328,10 +324,12 @@ final class RunExecution implements Runnable {
         if (messageId == null || messageDone || text.isEmpty()) {
             return;
         }
-        c.message(messageId).filter(m -> m.status().equals("in_progress")).ifPresent(m -> c.saveMessage(new MessageObject(
-                m.id(), m.createdAt(), m.assistantId(), m.threadId(), m.runId(), m.status(), m.incompleteDetails(),
-                m.incompleteAt(), m.completedAt(), m.role(), Json.array().add(MessageRequest.textPart(text.toString())),
-                m.attachments(), m.metadata())));
+        c.message(messageId).filter(m -> m.status().equals("in_progress"))
+                .ifPresent(m -> c.saveMessage(m.withContent(textContent())));
+    }
+
+    private ArrayNode textContent() {
+        return Json.array().add(MessageRequest.textPart(text.toString()));
     }
 
     private RunStepObject toolStep(RunChange c, long now) {
