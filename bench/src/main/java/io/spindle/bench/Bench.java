@@ -50,6 +50,8 @@ public final class Bench {
     final boolean jfr;
     final int seconds;
     final List<String> databases;
+    final List<String> phases;
+    final List<Integer> scaleSizes;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .executor(Executors.newVirtualThreadPerTaskExecutor()).connectTimeout(Duration.ofSeconds(30)).build();
     final List<Map<String, Object>> rows = new ArrayList<>();
@@ -66,6 +68,8 @@ public final class Bench {
         boolean q = false, f = false;
         int s = 10;
         List<String> dbs = new ArrayList<>(List.of("sqlite", "postgresql"));
+        List<String> ph = List.of("crud", "runs", "scale", "tools");
+        List<Integer> sizes = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--root" -> r = Path.of(args[++i]);
@@ -74,8 +78,11 @@ public final class Bench {
                 case "--jfr" -> f = true;
                 case "--seconds" -> s = Integer.parseInt(args[++i]);
                 case "--db" -> dbs = List.of(args[++i].split(","));
+                case "--phases" -> ph = List.of(args[++i].split(","));
+                case "--scale" -> sizes = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--help", "-h" -> {
-                    System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]");
+                    System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]"
+                            + " [--phases crud,runs,scale,tools] [--scale 100,1000,5000]");
                     System.exit(0);
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -87,6 +94,8 @@ public final class Bench {
         jfr = f;
         seconds = s;
         databases = dbs;
+        phases = ph;
+        scaleSizes = sizes != null ? sizes : quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
     }
 
     public static void main(String[] args) throws Exception {
@@ -404,8 +413,18 @@ public final class Bench {
     void benchmarkOne(String db) throws Exception {
         int warm = Math.max(2, seconds / 4);
 
-        // a. CRUD
         String plain = assistant("bench-t10-r0-l0", false);
+        if (phases.contains("crud")) crud(db, warm);
+        if (phases.contains("runs")) runOverhead(db, warm, plain);
+        if (phases.contains("scale")) {
+            String holdAssistant = assistant("bench-hold-r20", false);
+            for (int n : scaleSizes) phaseScale(db, n, holdAssistant);
+        }
+        if (phases.contains("tools")) toolRoundTrips(db, warm);
+    }
+
+    /** Create message and list messages on 32 seeded threads of 20 messages. */
+    void crud(String db, int warm) throws Exception {
         List<String> threads = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             ObjectNode t = JSON.createObjectNode();
@@ -425,8 +444,10 @@ public final class Bench {
             if (page.path("data").size() != 20) throw new IOException("expected 20 messages");
             return -1;
         }), null);
+    }
 
-        // b. run overhead: streamed create-thread-and-run, 10 tokens, zero-latency upstream
+    /** Streamed create-thread-and-run, 10 tokens, zero-latency upstream, each paired with a direct upstream call. */
+    void runOverhead(String db, int warm, String plain) throws Exception {
         String model10 = "bench-t10-r0-l0";
         ConcurrentHistogram directLat = new ConcurrentHistogram(3_600_000_000L, 3);
         Op paired = () -> {
@@ -444,15 +465,10 @@ public final class Bench {
         directLat.reset();
         phase(db, "streamed run throughput (c=32)", () -> load(32, warm, seconds, paired), "extra");
         lastRow().put("direct_upstream_p50_ms", ms(directLat, 50));
+    }
 
-        // c. streaming scale
-        List<Integer> sizes = quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
-        String holdAssistant = assistant("bench-hold-r20", false);
-        for (int n : sizes) {
-            phaseScale(db, n, holdAssistant);
-        }
-
-        // d. tool round trips
+    /** Runs with three function-call round trips, outputs submitted with stream: true. */
+    void toolRoundTrips(String db, int warm) throws Exception {
         String tools = assistant("bench-tools3", true);
         phase(db, "run with 3 tool round trips, streamed (c=32)", () -> load(32, warm, seconds, () -> {
             StreamEnd end = stream("/threads/runs", threadAndRun(tools), null, null);
