@@ -3,6 +3,7 @@ package io.spindle.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.Json;
+import io.spindle.api.MessageDeltaObject;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
@@ -10,24 +11,25 @@ import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
 import io.spindle.store.Store;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The stream of a run's events, as the Assistants API names them ({@code thread.run.in_progress},
  * {@code thread.message.delta}, ...). State events are derived from each committed {@link RunChange};
  * deltas come straight from the model call. Subscribers read from a bounded queue of their own, so
- * a slow reader never slows the run: a reader that falls {@value #BUFFERED_EVENTS} events behind is
- * cut off with an error event.
+ * a slow reader never slows the run: its text deltas join into larger ones, and a reader that still
+ * falls {@value #BUFFERED_EVENTS} events behind is cut off with an error event.
  *
  * <p>On one node, events go straight to the subscribers. With several nodes on PostgreSQL
  * ({@code cluster} set), every event travels through NOTIFY, even to this node's own subscribers:
@@ -37,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RunEvents {
     static final int BUFFERED_EVENTS = 10_000;
+    /** A text delta stops taking in later ones at this length. */
+    private static final int MERGED_TEXT_CHARS = 8_192;
     static final String CHANNEL = "spindle_run_events";
 
     private static final int BATCH_BYTES = 6_000;
@@ -223,7 +227,7 @@ public final class RunEvents {
             for (JsonNode item : p.get("batch")) {
                 String run = item.path("run").asText();
                 if (subscribers.containsKey(run)) {
-                    deliver(run, new Event(item.path("name").asText(), item.get("data")));
+                    deliver(run, deltaEvent(item.path("name").asText(), item.get("data")));
                 }
             }
             return;
@@ -236,6 +240,12 @@ public final class RunEvents {
         if (data != null) {
             deliver(runId, new Event(p.path("name").asText(), data));
         }
+    }
+
+    private static Event deltaEvent(String name, JsonNode data) {
+        return name.equals("thread.message.delta")
+                ? new Event(name, Json.MAPPER.convertValue(data, MessageDeltaObject.class))
+                : new Event(name, data);
     }
 
     private Object load(JsonNode ref) {
@@ -286,10 +296,12 @@ public final class RunEvents {
     /** One reader of one run's events. */
     public final class Subscription implements AutoCloseable {
         private final String runId;
-        private final BlockingQueue<Event> queue = new LinkedBlockingQueue<>(BUFFERED_EVENTS);
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition arrived = lock.newCondition();
+        private final ArrayDeque<Event> queue = new ArrayDeque<>();
         private final List<Event> early = new ArrayList<>();
         private boolean created;
-        private volatile boolean overflowed;
+        private boolean overflowed;
 
         private Subscription(String runId, boolean fromCreation) {
             this.runId = runId;
@@ -300,36 +312,68 @@ public final class RunEvents {
          * A new run's executor may publish before its creator announced {@code thread.run.created}
          * and {@code thread.run.queued}; such events wait here until it has.
          */
-        private synchronized void offer(Event event) {
-            if (!created && !event.name().equals("error")) {
-                switch (event.name()) {
-                    case "thread.created", "thread.run.created" -> enqueue(event);
-                    case "thread.run.queued" -> {
-                        created = true;
-                        enqueue(event);
-                        early.forEach(this::enqueue);
-                        early.clear();
+        private void offer(Event event) {
+            lock.lock();
+            try {
+                if (!created && !event.name().equals("error")) {
+                    switch (event.name()) {
+                        case "thread.created", "thread.run.created" -> enqueue(event);
+                        case "thread.run.queued" -> {
+                            created = true;
+                            enqueue(event);
+                            early.forEach(this::enqueue);
+                            early.clear();
+                        }
+                        default -> early.add(event);
                     }
-                    default -> early.add(event);
+                    return;
                 }
-                return;
+                enqueue(event);
+            } finally {
+                lock.unlock();
             }
-            enqueue(event);
         }
 
+        /**
+         * With the lock held. A text delta that arrives while the reader has not yet taken the one
+         * before it joins that one: a reader that falls behind gets fewer, larger deltas, and the
+         * queue holds the text, not an event per token.
+         */
         private void enqueue(Event event) {
-            if (!queue.offer(event)) {
+            Event last = queue.peekLast();
+            if (last != null && last.data() instanceof MessageDeltaObject earlier && event.data() instanceof MessageDeltaObject later
+                    && earlier.id().equals(later.id()) && earlier.value().length() < MERGED_TEXT_CHARS) {
+                queue.pollLast();
+                queue.addLast(new Event(event.name(), earlier.followedBy(later)));
+            } else if (queue.size() < BUFFERED_EVENTS) {
+                queue.addLast(event);
+            } else {
                 overflowed = true;
             }
+            arrived.signal();
         }
 
-        /** The next event, or null after {@code timeoutMillis}; throws when the reader fell too far behind. */
-        public Event next(long timeoutMillis) throws InterruptedException {
-            if (overflowed) {
-                throw new IllegalStateException("the client read the stream too slowly and fell "
-                        + BUFFERED_EVENTS + " events behind; the run goes on, fetch it with a GET");
+        /**
+         * All events that arrived since the last call, waiting up to {@code timeoutMillis} for the
+         * first (empty when none came); throws when the reader fell too far behind.
+         */
+        public List<Event> next(long timeoutMillis) throws InterruptedException {
+            lock.lock();
+            try {
+                long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+                while (queue.isEmpty() && !overflowed && nanos > 0) {
+                    nanos = arrived.awaitNanos(nanos);
+                }
+                if (overflowed) {
+                    throw new IllegalStateException("the client read the stream too slowly and fell "
+                            + BUFFERED_EVENTS + " events behind; the run goes on, fetch it with a GET");
+                }
+                List<Event> out = new ArrayList<>(queue);
+                queue.clear();
+                return out;
+            } finally {
+                lock.unlock();
             }
-            return queue.poll(timeoutMillis, TimeUnit.MILLISECONDS);
         }
 
         @Override

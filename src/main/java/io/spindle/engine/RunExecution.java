@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.ApiException;
 import io.spindle.api.Ids;
 import io.spindle.api.Json;
+import io.spindle.api.MessageDeltaObject;
 import io.spindle.api.MessageObject;
 import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
@@ -373,15 +374,8 @@ final class RunExecution implements Runnable {
                 return;
             }
             for (String piece : pieces(delta)) {
-                ObjectNode part = Json.object().put("index", 0).put("type", "text");
-                ObjectNode value = part.putObject("text").put("value", piece);
-                if (first) {
-                    value.putArray("annotations");
-                    first = false;
-                }
-                ObjectNode event = Json.object().put("id", messageId).put("object", "thread.message.delta");
-                event.putObject("delta").putArray("content").add(part);
-                publish("thread.message.delta", event);
+                publish("thread.message.delta", MessageDeltaObject.text(messageId, piece, first));
+                first = false;
             }
         }
 
@@ -441,7 +435,7 @@ final class RunExecution implements Runnable {
             publish("thread.run.step.delta", event);
         }
 
-        private void publish(String name, ObjectNode data) {
+        private void publish(String name, Object data) {
             engine.events().delta(claim.project(), run, new RunEvents.Event(name, data));
         }
     }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -31,15 +32,16 @@ final class EventStream {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (events; OutputStream out = res.outputStream()) {
-            while (true) {
-                RunEvents.Event event;
+            boolean ended = false;
+            while (!ended) {
+                List<RunEvents.Event> batch;
                 try {
-                    event = events.next(QUIET_CHECK_MILLIS);
+                    batch = events.next(QUIET_CHECK_MILLIS);
                 } catch (IllegalStateException fellBehind) {
                     write(out, "error", Errors.body(fellBehind.getMessage(), "server_error", null, null));
                     break;
                 }
-                if (event == null) {
+                if (batch.isEmpty()) {
                     RunObject run = current.get();
                     if (run == null) {
                         write(out, "error", Errors.body("The run was deleted with its thread.", "invalid_request_error", null, null));
@@ -48,14 +50,19 @@ final class EventStream {
                     if (run.active() && !run.status().equals(RunObject.REQUIRES_ACTION)) {
                         continue;
                     }
-                    event = new RunEvents.Event("thread.run." + run.status(), run);
+                    batch = List.of(new RunEvents.Event("thread.run." + run.status(), run));
                 }
-                write(out, event.name(), Json.writeBytes(event.data()));
-                if (RunEvents.endsStream(event)) {
-                    break;
+                for (RunEvents.Event event : batch) {
+                    write(out, event.name(), Json.writeBytes(event.data()));
+                    if (RunEvents.endsStream(event)) {
+                        ended = true;
+                        break;
+                    }
                 }
+                out.flush();
             }
             write(out, "done", "[DONE]".getBytes(StandardCharsets.UTF_8));
+            out.flush();
         } catch (IOException | UncheckedIOException clientGone) {
             // the client disconnected; the run is not affected
         } catch (InterruptedException e) {
@@ -63,11 +70,11 @@ final class EventStream {
         }
     }
 
+    /** One event into the response's buffer; the caller flushes after the events that arrived together. */
     private static void write(OutputStream out, String event, byte[] data) throws IOException {
         out.write(("event: " + event + "\ndata: ").getBytes(StandardCharsets.UTF_8));
         out.write(data);
         out.write(NEWLINES);
-        out.flush();
     }
 
     private static final byte[] NEWLINES = "\n\n".getBytes(StandardCharsets.UTF_8);

@@ -43,6 +43,8 @@ public final class ChatClient implements AutoCloseable {
     public record Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase) {}
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
+    /** Chunks are a few hundred bytes; the default 8,192-char buffer per open stream adds up over thousands of runs. */
+    private static final int LINE_BUFFER_CHARS = 1_024;
 
     private final Config config;
     private final URI endpoint;
@@ -109,7 +111,7 @@ public final class ChatClient implements AutoCloseable {
                 }
                 String contentType = response.headers().firstValue("content-type").orElse("");
                 if (contentType.startsWith("application/json")) {
-                    return wholeAnswer(Json.MAPPER.readTree(in), listener);
+                    return wholeAnswer(parse(in.readAllBytes()), listener);
                 }
                 return streamedAnswer(in, listener, lastActivity);
             } finally {
@@ -151,7 +153,7 @@ public final class ChatClient implements AutoCloseable {
     private ChatResult streamedAnswer(InputStream in, ChatListener listener, AtomicLong lastActivity)
             throws IOException, UpstreamException {
         Answer answer = new Answer(listener);
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), LINE_BUFFER_CHARS);
         String line;
         boolean done = false;
         while (!done && (line = reader.readLine()) != null) {
@@ -163,7 +165,7 @@ public final class ChatClient implements AutoCloseable {
             if (data.equals("[DONE]")) {
                 done = true;
             } else if (!data.isEmpty()) {
-                answer.chunk(parse(data));
+                answer.chunk(parse(data.getBytes(StandardCharsets.UTF_8)));
             }
         }
         if (!done && answer.finishReason == null) {
@@ -173,20 +175,17 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** A server that ignored {@code stream: true} and sent one {@code chat.completion} object. */
-    private static ChatResult wholeAnswer(JsonNode completion, ChatListener listener) throws UpstreamException {
+    private static ChatResult wholeAnswer(ChatChunk completion, ChatListener listener) throws UpstreamException {
         Answer answer = new Answer(listener);
         checkError(completion);
-        JsonNode choice = completion.path("choices").path(0);
-        JsonNode message = choice.path("message");
-        if (message.path("content").isTextual()) {
-            answer.text(message.path("content").asText());
+        if (completion.choices() != null && !completion.choices().isEmpty()) {
+            ChatChunk.Choice choice = completion.choices().getFirst();
+            if (choice.message() != null) {
+                answer.delta(choice.message());
+            }
+            answer.finish(choice.finishReason());
         }
-        int index = 0;
-        for (JsonNode call : message.path("tool_calls")) {
-            answer.toolCall(index++, call);
-        }
-        answer.finish(choice.path("finish_reason"));
-        answer.usage(completion.path("usage"));
+        answer.usage(completion.usage());
         return answer.result();
     }
 
@@ -203,21 +202,30 @@ public final class ChatClient implements AutoCloseable {
             this.listener = listener;
         }
 
-        void chunk(JsonNode chunk) throws UpstreamException {
+        void chunk(ChatChunk chunk) throws UpstreamException {
             checkError(chunk);
-            for (JsonNode choice : chunk.path("choices")) {
-                JsonNode delta = choice.path("delta");
-                if (delta.path("content").isTextual()) {
-                    text(delta.path("content").asText());
+            if (chunk.choices() != null) {
+                for (ChatChunk.Choice choice : chunk.choices()) {
+                    if (choice.delta() != null) {
+                        delta(choice.delta());
+                    }
+                    finish(choice.finishReason());
                 }
+            }
+            usage(chunk.usage());
+        }
+
+        void delta(ChatChunk.Delta delta) {
+            if (delta.content() != null && delta.content().isTextual()) {
+                text(delta.content().asText());
+            }
+            if (delta.toolCalls() != null) {
                 int position = 0;
-                for (JsonNode call : delta.path("tool_calls")) {
-                    toolCall(call.path("index").isInt() ? call.path("index").asInt() : position, call);
+                for (ChatChunk.ToolCall call : delta.toolCalls()) {
+                    toolCall(call.index() != null ? call.index() : position, call.function());
                     position++;
                 }
-                finish(choice.path("finish_reason"));
             }
-            usage(chunk.path("usage"));
         }
 
         void text(String delta) {
@@ -227,11 +235,13 @@ public final class ChatClient implements AutoCloseable {
             }
         }
 
-        void toolCall(int index, JsonNode call) {
+        void toolCall(int index, ChatChunk.Function fn) {
             StringBuilder[] acc = calls.computeIfAbsent(index, i -> new StringBuilder[] {new StringBuilder(), new StringBuilder()});
-            JsonNode fn = call.path("function");
-            if (fn.path("name").isTextual()) {
-                acc[0].append(fn.path("name").asText());
+            if (fn == null) {
+                return;
+            }
+            if (fn.name() != null) {
+                acc[0].append(fn.name());
             }
             if (!started.containsKey(index) && !acc[0].isEmpty()) {
                 started.put(index, true);
@@ -240,8 +250,8 @@ public final class ChatClient implements AutoCloseable {
                     listener.toolCallArguments(index, acc[1].toString());
                 }
             }
-            JsonNode args = fn.path("arguments");
-            String piece = args.isTextual() ? args.asText() : args.isObject() ? args.toString() : "";
+            JsonNode args = fn.arguments();
+            String piece = args == null ? "" : args.isTextual() ? args.asText() : args.isObject() ? args.toString() : "";
             if (!piece.isEmpty()) {
                 acc[1].append(piece);
                 if (started.containsKey(index)) {
@@ -250,14 +260,14 @@ public final class ChatClient implements AutoCloseable {
             }
         }
 
-        void finish(JsonNode reason) {
-            if (reason.isTextual()) {
-                finishReason = reason.asText();
+        void finish(String reason) {
+            if (reason != null) {
+                finishReason = reason;
             }
         }
 
         void usage(JsonNode u) {
-            if (u.isObject() && u.path("prompt_tokens").canConvertToLong()) {
+            if (u != null && u.isObject() && u.path("prompt_tokens").canConvertToLong()) {
                 usage = Usage.of(u.path("prompt_tokens").asLong(), u.path("completion_tokens").asLong(),
                         u.path("prompt_tokens_details").path("cached_tokens").asLong(),
                         u.path("completion_tokens_details").path("reasoning_tokens").asLong());
@@ -274,18 +284,18 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
-    private static JsonNode parse(String data) throws UpstreamException {
+    private static ChatChunk parse(byte[] data) throws UpstreamException {
         try {
-            return Json.MAPPER.readTree(data);
+            return Json.MAPPER.readValue(data, ChatChunk.class);
         } catch (IOException e) {
             throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint sent a malformed stream event", 0, e);
         }
     }
 
     /** Some servers report a failure inside a 200 stream as {@code {"error": ...}}. */
-    private static void checkError(JsonNode node) throws UpstreamException {
-        JsonNode error = node.path("error");
-        if (!error.isMissingNode() && !error.isNull()) {
+    private static void checkError(ChatChunk chunk) throws UpstreamException {
+        JsonNode error = chunk.error();
+        if (error != null && !error.isNull()) {
             String message = error.isTextual() ? error.asText() : error.path("message").asText("unknown error");
             throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint failed: " + message);
         }

@@ -202,7 +202,8 @@ class ClusterTest {
         StreamReplay.Result replay = StreamReplay.replay(text);
         String messageId = replay.onlyMessageId();
         assertThat(replay.text(messageId)).isEqualTo("Echo [tok-text]");
-        assertThat(count(text, "thread.message.delta")).isEqualTo(("Echo [tok-text]".length() + 2) / 3);
+        // pieces that reach A in one batched notification join into one delta
+        assertThat(count(text, "thread.message.delta")).isBetween(1L, ("Echo [tok-text]".length() + 2) / 3L);
         JsonNode completed = text.get(text.size() - 2).json();
         assertThat(cluster.b.get("/v1/threads/" + thread + "/runs/" + completed.path("id").asText()).ok()).isEqualTo(completed);
         assertThat(StreamReplay.text(cluster.c.get("/v1/threads/" + thread + "/messages/" + messageId).ok()))

@@ -13,6 +13,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +67,8 @@ class NodeSdkTest {
         if (last.path("role").asText().equals("user") && toolsOffered && last.path("content").toString().contains("weather")) {
             return Reply.toolCalls(new ToolCall("call_fake1", "get_current_weather", "{\"location\":\"Paris\"}"));
         }
-        return Reply.text(FIXED_ANSWER);
+        // paced, so each piece reaches the client on its own (pieces that wait for a busy reader join into one delta)
+        return Reply.text(FIXED_ANSWER).withChunkDelay(Duration.ofMillis(5));
     }
 
     /** Runs a command in the suite's directory, copying its output into the test log; returns its exit code. */

@@ -70,7 +70,8 @@ class StreamingSdkTest extends EndToEnd {
 
     @Test
     void plainTextRunStreamsInTheRecordedOrder() {
-        fake.respondWith(body -> Reply.text(ANSWER));
+        // paced, so each piece reaches the client on its own (pieces that wait for a busy reader join into one delta)
+        fake.respondWith(body -> Reply.text(ANSWER).withChunkDelay(Duration.ofMillis(5)));
         String assistant = assistant(false);
         String thread = SdkThreads.threadWith(sdk(), "Hello there, assistant! How are you today?");
 
