@@ -127,7 +127,7 @@ public final class Bench {
                 dbUrl = "postgresql://postgres@127.0.0.1:5432/" + pgName;
             }
             try {
-                startSpindle(jar, db, dbUrl);
+                startSpindle(db, dbUrl);
                 benchmarkOne(db);
             } finally {
                 stopSpindle();
@@ -140,7 +140,7 @@ public final class Bench {
 
     // ---------------------------------------------------------------- server process
 
-    void startSpindle(Path jar, String db, String dbUrl) throws Exception {
+    void startSpindle(String db, String dbUrl) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -148,13 +148,15 @@ public final class Bench {
         Path data = Files.createTempDirectory("spindle-bench-");
         Path log = root.resolve("bench/target/spindle-" + db + ".log");
         Files.createDirectories(log.getParent());
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
-        if (jfr) {
-            cmd.add("-XX:StartFlightRecording=filename=" + root.resolve("bench/target/spindle-" + db + ".jfr") + ",settings=profile");
-        }
-        cmd.addAll(List.of("-jar", jar.toString(), "serve"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        // through the launcher, as users start it (its JVM options included); it execs java, so the pid stays
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("spindle").toString(), "serve")
+                .redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> env = pb.environment();
+        env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
+        if (jfr) {
+            env.put("JDK_JAVA_OPTIONS", "-XX:StartFlightRecording=filename=" + root.resolve("bench/target/spindle-" + db + ".jfr")
+                    + ",settings=profile");
+        }
         env.put("SPINDLE_PORT", String.valueOf(port));
         env.put("SPINDLE_HOST", "127.0.0.1");
         env.put("SPINDLE_DATA_DIR", data.toString());
