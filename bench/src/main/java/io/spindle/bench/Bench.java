@@ -7,22 +7,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,8 +50,6 @@ public final class Bench {
     final List<String> databases;
     final List<String> phases;
     final List<Integer> scaleSizes;
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .executor(Executors.newVirtualThreadPerTaskExecutor()).connectTimeout(Duration.ofSeconds(30)).build();
     final List<Map<String, Object>> rows = new ArrayList<>();
     ScriptedUpstream upstream;
 
@@ -172,10 +168,8 @@ public final class Bench {
         base = "http://127.0.0.1:" + port + "/v1";
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) break;
+            try (RawHttp probe = new RawHttp("http://127.0.0.1:" + port)) {
+                if (probe.send("GET", "/readyz", null).status() == 200) break;
             } catch (IOException e) {
                 // not yet
             }
@@ -188,6 +182,7 @@ public final class Bench {
     }
 
     void stopSpindle() throws InterruptedException {
+        closeConnections();
         if (spindle == null) return;
         spindle.destroy();
         if (!spindle.waitFor(30, TimeUnit.SECONDS)) spindle.destroyForcibly().waitFor();
@@ -269,19 +264,30 @@ public final class Bench {
 
     // ---------------------------------------------------------------- HTTP helpers
 
-    JsonNode post(String path, Object body) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
-                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) throw new IOException("POST " + path + " -> " + r.statusCode() + " " + r.body());
-        return JSON.readTree(r.body());
+    /** Each load thread keeps one connection to Spindle and one to the upstream, as an SDK client would. */
+    final ThreadLocal<RawHttp> toSpindle = ThreadLocal.withInitial(() -> new RawHttp(base));
+    final ThreadLocal<RawHttp> toUpstream = ThreadLocal.withInitial(() -> new RawHttp(upstream.baseUrl()));
+
+    /** Closes the calling thread's connections (a load thread that is done). */
+    void closeConnections() {
+        toSpindle.get().close();
+        toSpindle.remove();
+        toUpstream.get().close();
+        toUpstream.remove();
     }
 
-    JsonNode get(String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) throw new IOException("GET " + path + " -> " + r.statusCode() + " " + r.body());
-        return JSON.readTree(r.body());
+    JsonNode post(String path, Object body) throws IOException {
+        RawHttp.Response r = toSpindle.get().send("POST", path, JSON.writeValueAsBytes(body));
+        String text = r.text();
+        if (r.status() != 200) throw new IOException("POST " + path + " -> " + r.status() + " " + text);
+        return JSON.readTree(text);
+    }
+
+    JsonNode get(String path) throws IOException {
+        RawHttp.Response r = toSpindle.get().send("GET", path, null);
+        String text = r.text();
+        if (r.status() != 200) throw new IOException("GET " + path + " -> " + r.status() + " " + text);
+        return JSON.readTree(text);
     }
 
     /** What one SSE stream from Spindle ended with. */
@@ -291,62 +297,57 @@ public final class Bench {
         void token(long sentNanos, long receivedNanos);
     }
 
-    /** POSTs with stream: true and reads events until {@code done}. */
-    StreamEnd stream(String path, ObjectNode body, DeltaSink sink, Runnable onFirstDelta) throws IOException, InterruptedException {
+    /** POSTs with stream: true and reads events until {@code done}, then the rest of the body (keeping the connection). */
+    StreamEnd stream(String path, ObjectNode body, DeltaSink sink, Runnable onFirstDelta) throws IOException {
         body.put("stream", true);
-        HttpResponse<Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
-                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(120))
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofLines());
-        if (r.statusCode() != 200) {
-            String text = String.join("\n", r.body().toList());
-            throw new IOException("POST " + path + " -> " + r.statusCode() + " " + text);
+        RawHttp.Response r = toSpindle.get().send("POST", path, JSON.writeValueAsBytes(body));
+        if (r.status() != 200) {
+            throw new IOException("POST " + path + " -> " + r.status() + " " + r.text());
         }
         String event = null;
         String state = null;
         JsonNode run = null;
         boolean first = true;
-        try (Stream<String> lines = r.body()) {
-            Iterator<String> it = lines.iterator();
-            while (it.hasNext()) {
-                String line = it.next();
-                if (line.startsWith("event: ")) {
-                    event = line.substring(7);
-                    if (event.equals("done")) return new StreamEnd(state, run);
-                } else if (line.startsWith("data: ") && event != null) {
-                    if (event.equals("thread.message.delta")) {
-                        long now = System.nanoTime();
-                        if (first && onFirstDelta != null) onFirstDelta.run();
-                        first = false;
-                        if (sink != null) {
-                            Matcher m = TOKEN.matcher(line);
-                            while (m.find()) sink.token(Long.parseLong(m.group(1)), now);
-                        }
-                    } else if (event.startsWith("thread.run.") && !event.startsWith("thread.run.step")) {
-                        state = event.substring("thread.run.".length());
-                        if (state.equals("requires_action") || state.equals("completed") || state.equals("failed")
-                                || state.equals("incomplete") || state.equals("expired") || state.equals("cancelled")) {
-                            run = JSON.readTree(line.substring(6));
-                        }
-                    } else if (event.equals("error")) {
-                        throw new IOException("error event: " + line);
+        BufferedReader lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+            if (line.startsWith("event: ")) {
+                event = line.substring(7);
+                if (event.equals("done")) {
+                    r.body().transferTo(OutputStream.nullOutputStream());
+                    return new StreamEnd(state, run);
+                }
+            } else if (line.startsWith("data: ") && event != null) {
+                if (event.equals("thread.message.delta")) {
+                    long now = System.nanoTime();
+                    if (first && onFirstDelta != null) onFirstDelta.run();
+                    first = false;
+                    if (sink != null) {
+                        Matcher m = TOKEN.matcher(line);
+                        while (m.find()) sink.token(Long.parseLong(m.group(1)), now);
                     }
+                } else if (event.startsWith("thread.run.") && !event.startsWith("thread.run.step")) {
+                    state = event.substring("thread.run.".length());
+                    if (state.equals("requires_action") || state.equals("completed") || state.equals("failed")
+                            || state.equals("incomplete") || state.equals("expired") || state.equals("cancelled")) {
+                        run = JSON.readTree(line.substring(6));
+                    }
+                } else if (event.equals("error")) {
+                    toSpindle.get().close();
+                    throw new IOException("error event: " + line);
                 }
             }
         }
+        toSpindle.get().close();
         throw new IOException("stream ended without done (last state " + state + ")");
     }
 
     /** Sends one chat completion straight to the scripted upstream and waits for [DONE]. */
-    void direct(String model) throws IOException, InterruptedException {
+    void direct(String model) throws IOException {
         ObjectNode body = JSON.createObjectNode().put("model", model).put("stream", true);
         body.putArray("messages").addObject().put("role", "user").put("content", "hi");
         body.putObject("stream_options").put("include_usage", true);
-        HttpResponse<Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(upstream.baseUrl() + "/chat/completions"))
-                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(60))
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofLines());
-        try (Stream<String> lines = r.body()) {
-            if (lines.noneMatch(l -> l.equals("data: [DONE]"))) throw new IOException("no [DONE] from upstream");
-        }
+        RawHttp.Response r = toUpstream.get().send("POST", "/chat/completions", JSON.writeValueAsBytes(body));
+        if (!r.text().contains("data: [DONE]")) throw new IOException("no [DONE] from upstream");
     }
 
     String assistant(String model, boolean tools) throws IOException, InterruptedException {
@@ -376,38 +377,49 @@ public final class Bench {
 
     /** {@code concurrency} virtual threads loop on {@code op}: warm-up first, then the measured window. */
     Result load(int concurrency, int warmupSec, int measureSec, Op op) throws InterruptedException {
-        ConcurrentHistogram lat = new ConcurrentHistogram(3_600_000_000L, 3);
-        ConcurrentHistogram extra = new ConcurrentHistogram(3_600_000_000L, 3);
-        AtomicLong ops = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        AtomicLong firstError = new AtomicLong();
-        String[] errorText = new String[1];
-        long start = System.nanoTime();
-        long measureFrom = start + TimeUnit.SECONDS.toNanos(warmupSec);
+        Tally tally = new Tally();
+        long measureFrom = System.nanoTime() + TimeUnit.SECONDS.toNanos(warmupSec);
         long end = measureFrom + TimeUnit.SECONDS.toNanos(measureSec);
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < concurrency; i++) {
                 ex.submit(() -> {
-                    while (System.nanoTime() < end) {
-                        long t0 = System.nanoTime();
-                        try {
-                            long x = op.call();
-                            long t1 = System.nanoTime();
-                            if (t0 >= measureFrom && t1 <= end) {
-                                lat.recordValue((t1 - t0) / 1000);
-                                if (x >= 0) extra.recordValue(x);
-                                ops.incrementAndGet();
-                            }
-                        } catch (Exception e) {
-                            if (t0 >= measureFrom) errors.incrementAndGet();
-                            if (firstError.getAndIncrement() == 0) errorText[0] = String.valueOf(e.getMessage());
+                    try {
+                        while (System.nanoTime() < end) {
+                            tally.call(op, measureFrom, end);
                         }
+                    } finally {
+                        closeConnections();
                     }
-                    return null;
                 });
             }
         }
-        return new Result(ops.get() / (double) measureSec, lat, extra, errors.get(), ops.get(), errorText[0]);
+        return new Result(tally.ops.get() / (double) measureSec, tally.latency, tally.extra, tally.errors.get(), tally.ops.get(),
+                tally.firstError);
+    }
+
+    /** Latencies, extra samples and errors of the operations that started and ended inside the measured window. */
+    static final class Tally {
+        final ConcurrentHistogram latency = new ConcurrentHistogram(3_600_000_000L, 3);
+        final ConcurrentHistogram extra = new ConcurrentHistogram(3_600_000_000L, 3);
+        final AtomicLong ops = new AtomicLong();
+        final AtomicLong errors = new AtomicLong();
+        volatile String firstError;
+
+        void call(Op op, long measureFrom, long end) {
+            long t0 = System.nanoTime();
+            try {
+                long x = op.call();
+                long t1 = System.nanoTime();
+                if (t0 >= measureFrom && t1 <= end) {
+                    latency.recordValue((t1 - t0) / 1000);
+                    if (x >= 0) extra.recordValue(x);
+                    ops.incrementAndGet();
+                }
+            } catch (Exception e) {
+                if (t0 >= measureFrom) errors.incrementAndGet();
+                if (firstError == null) firstError = String.valueOf(e.getMessage());
+            }
+        }
     }
 
     // ---------------------------------------------------------------- the phases
@@ -560,6 +572,7 @@ public final class Bench {
                         }
                     } finally {
                         if (counted[0]) live.decrementAndGet();
+                        closeConnections();
                     }
                     return null;
                 });
