@@ -13,7 +13,6 @@ import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunRequest;
 import io.spindle.api.RunStepObject;
-import io.spindle.api.ThreadObject;
 import io.spindle.engine.Runs;
 import io.spindle.store.Store;
 import java.util.List;
@@ -56,10 +55,10 @@ final class RunRoutes implements HttpService {
     }
 
     private void create(ServerRequest req, ServerResponse res) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         include(req);
         RunRequest.Parsed parsed = RunRequest.createRun(Http.body(req));
-        answer(req, res, runs.create(Http.project(req), thread.id(), parsed));
+        answer(req, res, runs.create(Http.project(req), threadId, parsed));
     }
 
     private void createThreadAndRun(ServerRequest req, ServerResponse res) {
@@ -68,8 +67,8 @@ final class RunRoutes implements HttpService {
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
-        Http.send(res, store.runs(Http.project(req), thread.id(), Http.listQuery(req)));
+        String threadId = ThreadRoutes.existingId(store, req);
+        Http.send(res, store.runs(Http.project(req), threadId, Http.listQuery(req)));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
@@ -111,9 +110,9 @@ final class RunRoutes implements HttpService {
     }
 
     private RunObject find(ServerRequest req) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         String id = Http.pathId(req, "run_id", Ids.RUN);
-        return store.run(Http.project(req), thread.id(), id).orElseThrow(() -> ApiException.notFound("run", id));
+        return store.run(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("run", id));
     }
 
     private void send(ServerResponse res, RunObject run) {

@@ -84,6 +84,11 @@ public final class JdbcStore implements Store {
     }
 
     @Override
+    public boolean threadExists(String project, String id) {
+        return db.read(c -> Sql.exists(c, "SELECT 1 FROM threads WHERE project = ? AND id = ?", project, id));
+    }
+
+    @Override
     public boolean updateThread(String project, ThreadObject t) {
         return db.write(c -> Sql.update(c, "UPDATE threads SET body = ? WHERE project = ? AND id = ?",
                 Json.write(t), project, t.id())) == 1;

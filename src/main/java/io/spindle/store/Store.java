@@ -32,6 +32,9 @@ public interface Store extends AutoCloseable {
 
     Optional<ThreadObject> thread(String project, String id);
 
+    /** True when the project has this thread; reads nothing of it. */
+    boolean threadExists(String project, String id);
+
     boolean updateThread(String project, ThreadObject thread);
 
     /** Deletes a thread with everything in it. */

@@ -254,6 +254,7 @@ abstract class StoreContract {
         assertThatThrownBy(() -> store.insertThread(P1, t, List.of(fresh, clash))).isInstanceOf(StoreException.class);
 
         assertThat(store.thread(P1, t.id())).isEmpty();
+        assertThat(store.threadExists(P1, t.id())).isFalse();
         assertThat(store.message(P1, t.id(), fresh.id())).isEmpty();
         assertThat(store.messages(P1, t.id(), null, asc(20, null, null)).data()).isEmpty();
         assertThat(Json.write(store.message(P1, existing.id(), taken.id()).orElseThrow())).isEqualTo(Json.write(taken));
@@ -371,6 +372,8 @@ abstract class StoreContract {
         store.insertThread(P1, t, List.of(m, r));
 
         assertThat(store.thread(P2, t.id())).isEmpty();
+        assertThat(store.threadExists(P2, t.id())).isFalse();
+        assertThat(store.threadExists(P1, t.id())).isTrue();
         assertThat(store.updateThread(P2, new ThreadObject(t.id(), 1, metadata("x", "y"), Json.object()))).isFalse();
         assertThat(store.message(P2, t.id(), m.id())).isEmpty();
         assertThat(store.updateMessage(P2, m.withMetadata(metadata("x", "y")))).isFalse();
