@@ -51,7 +51,9 @@ final class MessageRoutes implements HttpService {
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
-        Http.send(res, find(req));
+        String threadId = ThreadRoutes.existingId(store, req);
+        String id = Http.pathId(req, "message_id", Ids.MESSAGE);
+        Http.send(res, store.messageJson(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("message", id)));
     }
 
     private void modify(ServerRequest req, ServerResponse res) {

@@ -8,7 +8,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
 import io.spindle.api.Ids;
-import io.spindle.api.ListPage;
 import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunRequest;
@@ -95,9 +94,7 @@ final class RunRoutes implements HttpService {
     private void listSteps(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
         include(req);
-        var page = store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req));
-        Http.send(res, new ListPage<>(page.data().stream().map(RunStepObject::published).toList(),
-                page.firstId(), page.lastId(), page.hasMore()));
+        Http.send(res, store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req)).map(RunStepObject::published));
     }
 
     private void retrieveStep(ServerRequest req, ServerResponse res) {

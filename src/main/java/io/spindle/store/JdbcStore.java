@@ -8,6 +8,7 @@ import io.spindle.api.ListQuery;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.api.StoredJson;
 import io.spindle.api.ThreadObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -60,8 +61,8 @@ public final class JdbcStore implements Store {
 
     @Override
     public ListPage<AssistantObject> assistants(String project, ListQuery query) {
-        return db.read(c -> Sql.page(c, AssistantObject.class, AssistantObject::id, "assistants",
-                Sql.Scope.of(project), query));
+        return db.read(c -> Sql.page(c, "assistants", Sql.Scope.of(project), query))
+                .map(stored -> Json.read(stored.json(), AssistantObject.class));
     }
 
     // ---- threads
@@ -131,6 +132,16 @@ public final class JdbcStore implements Store {
     }
 
     @Override
+    public Optional<StoredJson> messageJson(String project, String threadId, String id) {
+        return db.read(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT body FROM messages WHERE project = ? AND thread_id = ? AND id = ?",
+                    project, threadId, id); ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new StoredJson(id, rs.getString(1))) : Optional.empty();
+            }
+        });
+    }
+
+    @Override
     public boolean updateMessage(String project, MessageObject m) {
         return db.write(c -> Sql.update(c, "UPDATE messages SET body = ? WHERE project = ? AND thread_id = ? AND id = ?",
                 Json.write(m), project, m.threadId(), m.id())) == 1;
@@ -151,11 +162,11 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public ListPage<MessageObject> messages(String project, String threadId, String runId, ListQuery query) {
+    public ListPage<StoredJson> messages(String project, String threadId, String runId, ListQuery query) {
         Sql.Scope scope = runId == null
                 ? Sql.Scope.of(project).and("thread_id", threadId)
                 : Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId);
-        return db.read(c -> Sql.page(c, MessageObject.class, MessageObject::id, "messages", scope, query));
+        return db.read(c -> Sql.page(c, "messages", scope, query));
     }
 
     /** Remembers where a deleted object stood, so that it still works as a page cursor. */
@@ -207,8 +218,8 @@ public final class JdbcStore implements Store {
 
     @Override
     public ListPage<RunObject> runs(String project, String threadId, ListQuery query) {
-        return db.read(c -> Sql.page(c, RunObject.class, RunObject::id, "runs",
-                Sql.Scope.of(project).and("thread_id", threadId), query));
+        return db.read(c -> Sql.page(c, "runs", Sql.Scope.of(project).and("thread_id", threadId), query))
+                .map(stored -> Json.read(stored.json(), RunObject.class));
     }
 
     @Override
@@ -220,8 +231,8 @@ public final class JdbcStore implements Store {
 
     @Override
     public ListPage<RunStepObject> steps(String project, String threadId, String runId, ListQuery query) {
-        return db.read(c -> Sql.page(c, RunStepObject.class, RunStepObject::id, "run_steps",
-                Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId), query));
+        return db.read(c -> Sql.page(c, "run_steps", Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId), query))
+                .map(stored -> Json.read(stored.json(), RunStepObject.class));
     }
 
     @Override

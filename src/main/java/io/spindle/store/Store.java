@@ -6,6 +6,7 @@ import io.spindle.api.ListQuery;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.api.StoredJson;
 import io.spindle.api.ThreadObject;
 import java.util.List;
 import java.util.Optional;
@@ -45,6 +46,9 @@ public interface Store extends AutoCloseable {
 
     Optional<MessageObject> message(String project, String threadId, String id);
 
+    /** A message as stored, for answers that send it unchanged. */
+    Optional<StoredJson> messageJson(String project, String threadId, String id);
+
     boolean updateMessage(String project, MessageObject message);
 
     boolean deleteMessage(String project, String threadId, String id);
@@ -52,8 +56,8 @@ public interface Store extends AutoCloseable {
     /** Every message of a thread, oldest first: what a run shows the model. */
     List<MessageObject> threadMessages(String project, String threadId);
 
-    /** Messages of a thread; {@code runId} filters when not null. */
-    ListPage<MessageObject> messages(String project, String threadId, String runId, ListQuery query);
+    /** Messages of a thread as stored; {@code runId} filters when not null. */
+    ListPage<StoredJson> messages(String project, String threadId, String runId, ListQuery query);
 
     /**
      * Creates a run in one transaction with what comes with it: a new thread (create thread and run;
