@@ -37,8 +37,7 @@ final class MessageRoutes implements HttpService {
         String threadId = ThreadRoutes.existingId(store, req);
         MessageRequest.Parsed parsed = MessageRequest.parse(Http.body(req));
         MessageObject message = parsed.toMessage(Ids.message(), threadId, clock.instant().getEpochSecond());
-        store.insertMessage(Http.project(req), message);
-        Http.send(res, message);
+        Http.send(res, store.insertMessage(Http.project(req), message));
     }
 
     private void list(ServerRequest req, ServerResponse res) {

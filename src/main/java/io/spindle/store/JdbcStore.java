@@ -73,7 +73,7 @@ public final class JdbcStore implements Store {
             Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
                     t.id(), project, t.createdAt(), Json.write(t));
             for (MessageObject m : messages) {
-                insertMessage(c, project, m);
+                insertMessage(c, project, m, Json.write(m));
             }
             return null;
         });
@@ -111,18 +111,20 @@ public final class JdbcStore implements Store {
     // ---- messages
 
     @Override
-    public void insertMessage(String project, MessageObject m) {
+    public StoredJson insertMessage(String project, MessageObject m) {
+        String json = Json.write(m);
         db.write(c -> {
             activeRun(c, m.threadId()).ifPresent(runId -> {
                 throw ApiException.invalid("Can't add messages to " + m.threadId() + " while a run " + runId + " is active.");
             });
-            return insertMessage(c, project, m);
+            return insertMessage(c, project, m, json);
         });
+        return new StoredJson(m.id(), json);
     }
 
-    private static int insertMessage(Connection c, String project, MessageObject m) throws SQLException {
+    private static int insertMessage(Connection c, String project, MessageObject m, String json) throws SQLException {
         return Sql.update(c, "INSERT INTO messages (id, project, thread_id, run_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
-                m.id(), project, m.threadId(), m.runId(), m.createdAt(), Json.write(m));
+                m.id(), project, m.threadId(), m.runId(), m.createdAt(), json);
     }
 
     @Override
@@ -188,7 +190,7 @@ public final class JdbcStore implements Store {
                 throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
             });
             for (MessageObject m : messages) {
-                insertMessage(c, project, m);
+                insertMessage(c, project, m, Json.write(m));
             }
             return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run));

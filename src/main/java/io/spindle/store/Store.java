@@ -41,8 +41,8 @@ public interface Store extends AutoCloseable {
     /** Deletes a thread with everything in it. */
     boolean deleteThread(String project, String id);
 
-    /** Adds a message; refused while a run on the thread is active (the thread lock). */
-    void insertMessage(String project, MessageObject message);
+    /** Adds a message and returns it as stored; refused while a run on the thread is active (the thread lock). */
+    StoredJson insertMessage(String project, MessageObject message);
 
     Optional<MessageObject> message(String project, String threadId, String id);
 
