@@ -47,8 +47,8 @@ final class Sql {
     }
 
     /**
-     * One page of a list ordered by (created_at, seq). The cursors {@code after}/{@code before} are ids
-     * of items in the same list; their position bounds the page.
+     * One page of a list ordered by (created_at, seq), each object as stored. The cursors
+     * {@code after}/{@code before} are ids of items in the same list; their position bounds the page.
      */
     static ListPage<StoredJson> page(Connection c, String table, Scope scope, ListQuery q) throws SQLException {
         List<Object> args = scope.args();
