@@ -1,10 +1,15 @@
 package io.spindle.api;
 
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 
 /** Object ids with OpenAI's prefixes and lengths, from a secure random source. */
 public final class Ids {
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * DRBG draws from the operating system only to seed itself; the default (NativePRNG) reads
+     * /dev/urandom under a global lock on every call.
+     */
+    private static final SecureRandom RANDOM = drbg();
     private static final char[] BASE62 =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -20,30 +25,45 @@ public final class Ids {
 
     private Ids() {}
 
-    public static String assistant() { return ASSISTANT + base62(24); }
-    public static String thread() { return THREAD + base62(24); }
-    public static String message() { return MESSAGE + base62(24); }
-    public static String run() { return RUN + base62(24); }
-    public static String step() { return STEP + base62(24); }
-    public static String call() { return CALL + base62(24); }
-    public static String file() { return FILE + base62(22); }
-    public static String vectorStore() { return VECTOR_STORE + hex(32); }
-    public static String request() { return "req_" + hex(32); }
+    public static String assistant() { return ASSISTANT + random(24, BASE62); }
+    public static String thread() { return THREAD + random(24, BASE62); }
+    public static String message() { return MESSAGE + random(24, BASE62); }
+    public static String run() { return RUN + random(24, BASE62); }
+    public static String step() { return STEP + random(24, BASE62); }
+    public static String call() { return CALL + random(24, BASE62); }
+    public static String file() { return FILE + random(22, BASE62); }
+    public static String vectorStore() { return VECTOR_STORE + random(32, HEX); }
+    public static String request() { return "req_" + random(32, HEX); }
 
-    private static String base62(int length) {
+    /**
+     * Uniform characters of {@code alphabet} (at most 64 of them) from one draw of random bytes: each
+     * byte's low bits index the alphabet, and bytes past its end are skipped. A draw per character
+     * cost five times as much.
+     */
+    private static String random(int length, char[] alphabet) {
+        int mask = Integer.highestOneBit(alphabet.length * 2 - 1) - 1;
         char[] out = new char[length];
-        for (int i = 0; i < length; i++) {
-            out[i] = BASE62[RANDOM.nextInt(BASE62.length)];
+        byte[] bytes = new byte[length * 2];
+        int used = bytes.length;
+        for (int i = 0; i < length; ) {
+            if (used == bytes.length) {
+                RANDOM.nextBytes(bytes);
+                used = 0;
+            }
+            int index = bytes[used++] & mask;
+            if (index < alphabet.length) {
+                out[i++] = alphabet[index];
+            }
         }
         return new String(out);
     }
 
-    private static String hex(int length) {
-        char[] out = new char[length];
-        for (int i = 0; i < length; i++) {
-            out[i] = HEX[RANDOM.nextInt(HEX.length)];
+    private static SecureRandom drbg() {
+        try {
+            return SecureRandom.getInstance("DRBG");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JDK has no DRBG SecureRandom", e);
         }
-        return new String(out);
     }
 
     /**

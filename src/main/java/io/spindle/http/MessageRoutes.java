@@ -9,7 +9,6 @@ import io.spindle.api.DeletedObject;
 import io.spindle.api.Ids;
 import io.spindle.api.MessageObject;
 import io.spindle.api.MessageRequest;
-import io.spindle.api.ThreadObject;
 import io.spindle.store.Store;
 import java.time.InstantSource;
 
@@ -35,24 +34,25 @@ final class MessageRoutes implements HttpService {
     }
 
     private void create(ServerRequest req, ServerResponse res) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         MessageRequest.Parsed parsed = MessageRequest.parse(Http.body(req));
-        MessageObject message = parsed.toMessage(Ids.message(), thread.id(), clock.instant().getEpochSecond());
-        store.insertMessage(Http.project(req), message);
-        Http.send(res, message);
+        MessageObject message = parsed.toMessage(Ids.message(), threadId, clock.instant().getEpochSecond());
+        Http.send(res, store.insertMessage(Http.project(req), message));
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         String runId = Http.query(req, "run_id");
         if (runId != null) {
             Ids.require("run_id", runId, Ids.RUN);
         }
-        Http.send(res, store.messages(Http.project(req), thread.id(), runId, Http.listQuery(req)));
+        Http.send(res, store.messages(Http.project(req), threadId, runId, Http.listQuery(req)));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
-        Http.send(res, find(req));
+        String threadId = ThreadRoutes.existingId(store, req);
+        String id = Http.pathId(req, "message_id", Ids.MESSAGE);
+        Http.send(res, store.messageJson(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("message", id)));
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
@@ -65,17 +65,17 @@ final class MessageRoutes implements HttpService {
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         String id = Http.pathId(req, "message_id", Ids.MESSAGE);
-        if (!store.deleteMessage(Http.project(req), thread.id(), id)) {
+        if (!store.deleteMessage(Http.project(req), threadId, id)) {
             throw ApiException.notFound("message", id);
         }
         Http.send(res, DeletedObject.of(id, "thread.message.deleted"));
     }
 
     private MessageObject find(ServerRequest req) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         String id = Http.pathId(req, "message_id", Ids.MESSAGE);
-        return store.message(Http.project(req), thread.id(), id).orElseThrow(() -> ApiException.notFound("message", id));
+        return store.message(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("message", id));
     }
 }

@@ -8,12 +8,10 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
 import io.spindle.api.Ids;
-import io.spindle.api.ListPage;
 import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunRequest;
 import io.spindle.api.RunStepObject;
-import io.spindle.api.ThreadObject;
 import io.spindle.engine.Runs;
 import io.spindle.store.Store;
 import java.util.List;
@@ -56,10 +54,10 @@ final class RunRoutes implements HttpService {
     }
 
     private void create(ServerRequest req, ServerResponse res) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         include(req);
         RunRequest.Parsed parsed = RunRequest.createRun(Http.body(req));
-        answer(req, res, runs.create(Http.project(req), thread.id(), parsed));
+        answer(req, res, runs.create(Http.project(req), threadId, parsed));
     }
 
     private void createThreadAndRun(ServerRequest req, ServerResponse res) {
@@ -68,8 +66,8 @@ final class RunRoutes implements HttpService {
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
-        Http.send(res, store.runs(Http.project(req), thread.id(), Http.listQuery(req)));
+        String threadId = ThreadRoutes.existingId(store, req);
+        Http.send(res, store.runs(Http.project(req), threadId, Http.listQuery(req)));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
@@ -96,9 +94,7 @@ final class RunRoutes implements HttpService {
     private void listSteps(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
         include(req);
-        var page = store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req));
-        Http.send(res, new ListPage<>(page.data().stream().map(RunStepObject::published).toList(),
-                page.firstId(), page.lastId(), page.hasMore()));
+        Http.send(res, store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req)).map(RunStepObject::published));
     }
 
     private void retrieveStep(ServerRequest req, ServerResponse res) {
@@ -111,9 +107,9 @@ final class RunRoutes implements HttpService {
     }
 
     private RunObject find(ServerRequest req) {
-        ThreadObject thread = ThreadRoutes.find(store, req);
+        String threadId = ThreadRoutes.existingId(store, req);
         String id = Http.pathId(req, "run_id", Ids.RUN);
-        return store.run(Http.project(req), thread.id(), id).orElseThrow(() -> ApiException.notFound("run", id));
+        return store.run(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("run", id));
     }
 
     private void send(ServerResponse res, RunObject run) {

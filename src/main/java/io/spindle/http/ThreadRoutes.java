@@ -46,11 +46,11 @@ final class ThreadRoutes implements HttpService {
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
-        Http.send(res, find(store, req));
+        Http.send(res, find(req));
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
-        ThreadObject modified = ThreadRequest.modify(find(store, req), Http.body(req));
+        ThreadObject modified = ThreadRequest.modify(find(req), Http.body(req));
         if (!store.updateThread(Http.project(req), modified)) {
             throw ApiException.notFound("thread", modified.id());
         }
@@ -65,9 +65,17 @@ final class ThreadRoutes implements HttpService {
         Http.send(res, DeletedObject.of(id, "thread.deleted"));
     }
 
-    /** The thread named in the path, or a 404; shared with the routes below a thread. */
-    static ThreadObject find(Store store, ServerRequest req) {
+    private ThreadObject find(ServerRequest req) {
         String id = Http.pathId(req, "thread_id", Ids.THREAD);
         return store.thread(Http.project(req), id).orElseThrow(() -> ApiException.notFound("thread", id));
+    }
+
+    /** The id of the thread named in the path, once it is known to exist (else a 404); for the routes below a thread. */
+    static String existingId(Store store, ServerRequest req) {
+        String id = Http.pathId(req, "thread_id", Ids.THREAD);
+        if (!store.threadExists(Http.project(req), id)) {
+            throw ApiException.notFound("thread", id);
+        }
+        return id;
     }
 }

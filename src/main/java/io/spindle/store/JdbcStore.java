@@ -8,6 +8,7 @@ import io.spindle.api.ListQuery;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.api.StoredJson;
 import io.spindle.api.ThreadObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -60,8 +61,8 @@ public final class JdbcStore implements Store {
 
     @Override
     public ListPage<AssistantObject> assistants(String project, ListQuery query) {
-        return db.read(c -> Sql.page(c, AssistantObject.class, AssistantObject::id, "assistants",
-                Sql.Scope.of(project), query));
+        return db.read(c -> Sql.page(c, "assistants", Sql.Scope.of(project), query))
+                .map(stored -> Json.read(stored.json(), AssistantObject.class));
     }
 
     // ---- threads
@@ -72,7 +73,7 @@ public final class JdbcStore implements Store {
             Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
                     t.id(), project, t.createdAt(), Json.write(t));
             for (MessageObject m : messages) {
-                insertMessage(c, project, m);
+                insertMessage(c, project, m, Json.write(m));
             }
             return null;
         });
@@ -81,6 +82,11 @@ public final class JdbcStore implements Store {
     @Override
     public Optional<ThreadObject> thread(String project, String id) {
         return db.read(c -> Sql.one(c, ThreadObject.class, "SELECT body FROM threads WHERE project = ? AND id = ?", project, id));
+    }
+
+    @Override
+    public boolean threadExists(String project, String id) {
+        return db.read(c -> Sql.exists(c, "SELECT 1 FROM threads WHERE project = ? AND id = ?", project, id));
     }
 
     @Override
@@ -105,24 +111,36 @@ public final class JdbcStore implements Store {
     // ---- messages
 
     @Override
-    public void insertMessage(String project, MessageObject m) {
+    public StoredJson insertMessage(String project, MessageObject m) {
+        String json = Json.write(m);
         db.write(c -> {
             activeRun(c, m.threadId()).ifPresent(runId -> {
                 throw ApiException.invalid("Can't add messages to " + m.threadId() + " while a run " + runId + " is active.");
             });
-            return insertMessage(c, project, m);
+            return insertMessage(c, project, m, json);
         });
+        return new StoredJson(m.id(), json);
     }
 
-    private static int insertMessage(Connection c, String project, MessageObject m) throws SQLException {
+    private static int insertMessage(Connection c, String project, MessageObject m, String json) throws SQLException {
         return Sql.update(c, "INSERT INTO messages (id, project, thread_id, run_id, created_at, body) VALUES (?, ?, ?, ?, ?, ?)",
-                m.id(), project, m.threadId(), m.runId(), m.createdAt(), Json.write(m));
+                m.id(), project, m.threadId(), m.runId(), m.createdAt(), json);
     }
 
     @Override
     public Optional<MessageObject> message(String project, String threadId, String id) {
         return db.read(c -> Sql.one(c, MessageObject.class,
                 "SELECT body FROM messages WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id));
+    }
+
+    @Override
+    public Optional<StoredJson> messageJson(String project, String threadId, String id) {
+        return db.read(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT body FROM messages WHERE project = ? AND thread_id = ? AND id = ?",
+                    project, threadId, id); ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new StoredJson(id, rs.getString(1))) : Optional.empty();
+            }
+        });
     }
 
     @Override
@@ -146,11 +164,11 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public ListPage<MessageObject> messages(String project, String threadId, String runId, ListQuery query) {
+    public ListPage<StoredJson> messages(String project, String threadId, String runId, ListQuery query) {
         Sql.Scope scope = runId == null
                 ? Sql.Scope.of(project).and("thread_id", threadId)
                 : Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId);
-        return db.read(c -> Sql.page(c, MessageObject.class, MessageObject::id, "messages", scope, query));
+        return db.read(c -> Sql.page(c, "messages", scope, query));
     }
 
     /** Remembers where a deleted object stood, so that it still works as a page cursor. */
@@ -172,7 +190,7 @@ public final class JdbcStore implements Store {
                 throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
             });
             for (MessageObject m : messages) {
-                insertMessage(c, project, m);
+                insertMessage(c, project, m, Json.write(m));
             }
             return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run));
@@ -202,8 +220,8 @@ public final class JdbcStore implements Store {
 
     @Override
     public ListPage<RunObject> runs(String project, String threadId, ListQuery query) {
-        return db.read(c -> Sql.page(c, RunObject.class, RunObject::id, "runs",
-                Sql.Scope.of(project).and("thread_id", threadId), query));
+        return db.read(c -> Sql.page(c, "runs", Sql.Scope.of(project).and("thread_id", threadId), query))
+                .map(stored -> Json.read(stored.json(), RunObject.class));
     }
 
     @Override
@@ -215,8 +233,8 @@ public final class JdbcStore implements Store {
 
     @Override
     public ListPage<RunStepObject> steps(String project, String threadId, String runId, ListQuery query) {
-        return db.read(c -> Sql.page(c, RunStepObject.class, RunStepObject::id, "run_steps",
-                Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId), query));
+        return db.read(c -> Sql.page(c, "run_steps", Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId), query))
+                .map(stored -> Json.read(stored.json(), RunStepObject.class));
     }
 
     @Override

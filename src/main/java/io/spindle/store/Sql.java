@@ -4,6 +4,7 @@ import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.api.ListPage;
 import io.spindle.api.ListQuery;
+import io.spindle.api.StoredJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 
 /** The JDBC plumbing every table shares: statements with arguments, JSON rows, and list pages. */
 final class Sql {
@@ -47,13 +47,12 @@ final class Sql {
     }
 
     /**
-     * One page of a list ordered by (created_at, seq). The cursors {@code after}/{@code before} are ids
-     * of items in the same list; their position bounds the page.
+     * One page of a list ordered by (created_at, seq), each object as stored. The cursors
+     * {@code after}/{@code before} are ids of items in the same list; their position bounds the page.
      */
-    static <T> ListPage<T> page(Connection c, Class<T> type, Function<T, String> idOf, String table,
-                                        Scope scope, ListQuery q) throws SQLException {
+    static ListPage<StoredJson> page(Connection c, String table, Scope scope, ListQuery q) throws SQLException {
         List<Object> args = scope.args();
-        StringBuilder sql = new StringBuilder("SELECT body FROM ").append(table).append(" WHERE ").append(scope.where());
+        StringBuilder sql = new StringBuilder("SELECT id, body FROM ").append(table).append(" WHERE ").append(scope.where());
         // Walking toward the `before` cursor reads backwards from it, then flips the page.
         boolean backwards = q.before() != null && q.after() == null;
         boolean sqlAscending = q.ascending() != backwards;
@@ -68,15 +67,20 @@ final class Sql {
         String direction = sqlAscending ? " ASC" : " DESC";
         sql.append(" ORDER BY created_at").append(direction).append(", seq").append(direction).append(" LIMIT ?");
         args.add(q.limit() + 1);
-        List<T> rows = all(c, type, sql.toString(), args.toArray());
+        List<StoredJson> rows = new ArrayList<>();
+        try (PreparedStatement ps = prepare(c, sql.toString(), args.toArray()); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new StoredJson(rs.getString(1), rs.getString(2)));
+            }
+        }
         boolean hasMore = rows.size() > q.limit();
-        List<T> data = new ArrayList<>(hasMore ? rows.subList(0, q.limit()) : rows);
+        List<StoredJson> data = new ArrayList<>(hasMore ? rows.subList(0, q.limit()) : rows);
         if (backwards) {
             Collections.reverse(data);
         }
         return data.isEmpty()
                 ? new ListPage<>(data, null, null, false)
-                : new ListPage<>(data, idOf.apply(data.getFirst()), idOf.apply(data.getLast()), hasMore);
+                : new ListPage<>(data, data.getFirst().id(), data.getLast().id(), hasMore);
     }
 
     /** Where the cursor object stands in the list: an object of the list, or one deleted from it since. */
@@ -99,6 +103,12 @@ final class Sql {
     static <T> Optional<T> one(Connection c, Class<T> type, String sql, Object... args) throws SQLException {
         List<T> rows = all(c, type, sql, args);
         return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
+    }
+
+    static boolean exists(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        }
     }
 
     static <T> List<T> all(Connection c, Class<T> type, String sql, Object... args) throws SQLException {

@@ -6,6 +6,7 @@ import io.spindle.api.ListQuery;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.api.StoredJson;
 import io.spindle.api.ThreadObject;
 import java.util.List;
 import java.util.Optional;
@@ -32,15 +33,21 @@ public interface Store extends AutoCloseable {
 
     Optional<ThreadObject> thread(String project, String id);
 
+    /** True when the project has this thread; reads nothing of it. */
+    boolean threadExists(String project, String id);
+
     boolean updateThread(String project, ThreadObject thread);
 
     /** Deletes a thread with everything in it. */
     boolean deleteThread(String project, String id);
 
-    /** Adds a message; refused while a run on the thread is active (the thread lock). */
-    void insertMessage(String project, MessageObject message);
+    /** Adds a message and returns it as stored; refused while a run on the thread is active (the thread lock). */
+    StoredJson insertMessage(String project, MessageObject message);
 
     Optional<MessageObject> message(String project, String threadId, String id);
+
+    /** A message as stored, for answers that send it unchanged. */
+    Optional<StoredJson> messageJson(String project, String threadId, String id);
 
     boolean updateMessage(String project, MessageObject message);
 
@@ -49,8 +56,8 @@ public interface Store extends AutoCloseable {
     /** Every message of a thread, oldest first: what a run shows the model. */
     List<MessageObject> threadMessages(String project, String threadId);
 
-    /** Messages of a thread; {@code runId} filters when not null. */
-    ListPage<MessageObject> messages(String project, String threadId, String runId, ListQuery query);
+    /** Messages of a thread as stored; {@code runId} filters when not null. */
+    ListPage<StoredJson> messages(String project, String threadId, String runId, ListQuery query);
 
     /**
      * Creates a run in one transaction with what comes with it: a new thread (create thread and run;

@@ -32,6 +32,7 @@ import com.openai.models.beta.threads.messages.MessageListParams;
 import com.openai.models.beta.threads.messages.MessageUpdateParams;
 import com.openai.models.beta.threads.messages.TextContentBlockParam;
 import com.openai.services.blocking.beta.threads.MessageService;
+import io.spindle.testing.Api;
 import io.spindle.testing.EndToEnd;
 import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -224,6 +225,20 @@ class MessagesSdkTest extends EndToEnd {
         JsonNode raw = api().get("/v1/threads/" + threadId + "/messages?run_id=run_nothing").ok();
         assertThat(raw).isEqualTo(json("""
                 {"object": "list", "data": [], "first_id": null, "last_id": null, "has_more": false}"""));
+    }
+
+    @Test
+    void createRetrieveAndListAnswerTheSameBytesWithCharactersOutsideTheBmpEscaped() {
+        String threadId = newThread();
+
+        Api.Response created = api().post("/v1/threads/" + threadId + "/messages",
+                "{\"role\": \"user\", \"content\": \"smile \uD83D\uDE00 é\", \"metadata\": {\"k\": \"\uD83D\uDE00\"}}");
+
+        String body = created.body();
+        assertThat(body).contains("\"value\":\"smile \\uD83D\\uDE00 é\"").contains("\"k\":\"\\uD83D\\uDE00\"");
+        String id = created.ok().path("id").asText();
+        assertThat(api().get("/v1/threads/" + threadId + "/messages/" + id).body()).isEqualTo(body);
+        assertThat(api().get("/v1/threads/" + threadId + "/messages").body()).contains("\"data\":[" + body + "]");
     }
 
     private static void assertMessageNotFound(ThrowingCallable call, String messageId) {

@@ -13,6 +13,7 @@ import io.spindle.api.Json;
 import io.spindle.api.ListPage;
 import io.spindle.api.ListQuery;
 import io.spindle.api.MessageObject;
+import io.spindle.api.StoredJson;
 import io.spindle.api.ThreadObject;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -220,7 +221,7 @@ abstract class StoreContract {
         store.insertThread(P1, t, initial);
 
         assertThat(Json.write(store.thread(P1, t.id()).orElseThrow())).isEqualTo(Json.write(t));
-        ListPage<MessageObject> page = store.messages(P1, t.id(), null, asc(20, null, null));
+        ListPage<StoredJson> page = store.messages(P1, t.id(), null, asc(20, null, null));
         assertThat(page.data()).extracting(Json::write).containsExactlyElementsOf(initial.stream().map(Json::write).toList());
         for (MessageObject m : initial) {
             assertThat(Json.write(store.message(P1, t.id(), m.id()).orElseThrow())).isEqualTo(Json.write(m));
@@ -232,7 +233,7 @@ abstract class StoreContract {
         ThreadObject t = thread(1);
         store.insertThread(P1, t, List.of());
 
-        ListPage<MessageObject> page = store.messages(P1, t.id(), null, desc(20, null, null));
+        ListPage<StoredJson> page = store.messages(P1, t.id(), null, desc(20, null, null));
 
         assertThat(page.data()).isEmpty();
         assertThat(page.firstId()).isNull();
@@ -254,6 +255,7 @@ abstract class StoreContract {
         assertThatThrownBy(() -> store.insertThread(P1, t, List.of(fresh, clash))).isInstanceOf(StoreException.class);
 
         assertThat(store.thread(P1, t.id())).isEmpty();
+        assertThat(store.threadExists(P1, t.id())).isFalse();
         assertThat(store.message(P1, t.id(), fresh.id())).isEmpty();
         assertThat(store.messages(P1, t.id(), null, asc(20, null, null)).data()).isEmpty();
         assertThat(Json.write(store.message(P1, existing.id(), taken.id()).orElseThrow())).isEqualTo(Json.write(taken));
@@ -294,7 +296,7 @@ abstract class StoreContract {
         assertThat(store.messages(P1, t.id(), null, asc(100, null, null)).data()).isEmpty();
         assertThat(store.deleteThread(P1, t.id())).isFalse();
         assertThat(store.thread(P1, other.id())).isPresent();
-        assertThat(ids(store.messages(P1, other.id(), null, asc(100, null, null)), MessageObject::id)).containsExactly(kept.id());
+        assertThat(ids(store.messages(P1, other.id(), null, asc(100, null, null)), StoredJson::id)).containsExactly(kept.id());
         // The deleted messages' ids are free again: nothing of them is left behind.
         store.insertThread(P1, thread(3), List.of());
         MessageObject reused = new MessageObject(m1.id(), 3, null, other.id(), null, "completed", null, null, 3L, "user",
@@ -371,6 +373,8 @@ abstract class StoreContract {
         store.insertThread(P1, t, List.of(m, r));
 
         assertThat(store.thread(P2, t.id())).isEmpty();
+        assertThat(store.threadExists(P2, t.id())).isFalse();
+        assertThat(store.threadExists(P1, t.id())).isTrue();
         assertThat(store.updateThread(P2, new ThreadObject(t.id(), 1, metadata("x", "y"), Json.object()))).isFalse();
         assertThat(store.message(P2, t.id(), m.id())).isEmpty();
         assertThat(store.updateMessage(P2, m.withMetadata(metadata("x", "y")))).isFalse();
@@ -385,7 +389,7 @@ abstract class StoreContract {
         assertThat(store.deleteThread(P2, t.id())).isFalse();
 
         assertThat(Json.write(store.thread(P1, t.id()).orElseThrow())).isEqualTo(Json.write(t));
-        assertThat(ids(store.messages(P1, t.id(), null, asc(100, null, null)), MessageObject::id))
+        assertThat(ids(store.messages(P1, t.id(), null, asc(100, null, null)), StoredJson::id))
                 .containsExactly(m.id(), r.id());
         assertThat(Json.write(store.message(P1, t.id(), m.id()).orElseThrow())).isEqualTo(Json.write(m));
         assertThat(store.deleteThread(P1, t.id())).isTrue();
@@ -575,7 +579,7 @@ abstract class StoreContract {
         MessageObject second = message(t.id(), null, 1, "second");
         store.insertThread(P1, t, List.of(first, second));
         assertThat(store.deleteMessage(P1, t.id(), first.id())).isTrue();
-        assertThat(ids(store.messages(P1, t.id(), null, asc(20, first.id(), null)), MessageObject::id)).containsExactly(second.id());
+        assertThat(ids(store.messages(P1, t.id(), null, asc(20, first.id(), null)), StoredJson::id)).containsExactly(second.id());
     }
 
     static void assertInvalidCursor(Runnable list, String param) {
@@ -604,15 +608,15 @@ abstract class StoreContract {
         store.insertMessage(P1, tie);
         List<String> ascending = List.of(early.id(), initial.get(0).id(), initial.get(1).id(), tie.id(), late.id());
 
-        assertThat(ids(store.messages(P1, t.id(), null, asc(20, null, null)), MessageObject::id)).containsExactlyElementsOf(ascending);
-        assertThat(ids(store.messages(P1, t.id(), null, desc(20, null, null)), MessageObject::id)).containsExactlyElementsOf(ascending.reversed());
-        ListPage<MessageObject> page = store.messages(P1, t.id(), null, desc(2, ascending.get(3), null));
-        assertThat(ids(page, MessageObject::id)).containsExactly(ascending.get(2), ascending.get(1));
+        assertThat(ids(store.messages(P1, t.id(), null, asc(20, null, null)), StoredJson::id)).containsExactlyElementsOf(ascending);
+        assertThat(ids(store.messages(P1, t.id(), null, desc(20, null, null)), StoredJson::id)).containsExactlyElementsOf(ascending.reversed());
+        ListPage<StoredJson> page = store.messages(P1, t.id(), null, desc(2, ascending.get(3), null));
+        assertThat(ids(page, StoredJson::id)).containsExactly(ascending.get(2), ascending.get(1));
         assertThat(page.hasMore()).isTrue();
-        ListPage<MessageObject> nearest = store.messages(P1, t.id(), null, asc(2, null, ascending.get(4)));
-        assertThat(ids(nearest, MessageObject::id)).containsExactly(ascending.get(2), ascending.get(3));
+        ListPage<StoredJson> nearest = store.messages(P1, t.id(), null, asc(2, null, ascending.get(4)));
+        assertThat(ids(nearest, StoredJson::id)).containsExactly(ascending.get(2), ascending.get(3));
         assertThat(nearest.hasMore()).isTrue();
-        ListPage<MessageObject> end = store.messages(P1, t.id(), null, asc(2, ascending.getLast(), null));
+        ListPage<StoredJson> end = store.messages(P1, t.id(), null, asc(2, ascending.getLast(), null));
         assertThat(end.data()).isEmpty();
         assertThat(end.firstId()).isNull();
         assertThat(end.lastId()).isNull();
@@ -636,17 +640,17 @@ abstract class StoreContract {
             store.insertMessage(P1, m);
         }
 
-        assertThat(ids(store.messages(P1, t.id(), "run_one", asc(20, null, null)), MessageObject::id))
+        assertThat(ids(store.messages(P1, t.id(), "run_one", asc(20, null, null)), StoredJson::id))
                 .containsExactly(run1a.id(), run1b.id(), run1c.id());
-        assertThat(ids(store.messages(P1, t.id(), "run_two", desc(20, null, null)), MessageObject::id))
+        assertThat(ids(store.messages(P1, t.id(), "run_two", desc(20, null, null)), StoredJson::id))
                 .containsExactly(run2.id());
         assertThat(store.messages(P1, t.id(), "run_none", desc(20, null, null)).data()).isEmpty();
-        assertThat(ids(store.messages(P1, t.id(), null, asc(20, null, null)), MessageObject::id))
+        assertThat(ids(store.messages(P1, t.id(), null, asc(20, null, null)), StoredJson::id))
                 .containsExactly(user.id(), run1a.id(), run2.id(), run1b.id(), run1c.id());
-        ListPage<MessageObject> page = store.messages(P1, t.id(), "run_one", desc(1, run1c.id(), null));
-        assertThat(ids(page, MessageObject::id)).containsExactly(run1b.id());
+        ListPage<StoredJson> page = store.messages(P1, t.id(), "run_one", desc(1, run1c.id(), null));
+        assertThat(ids(page, StoredJson::id)).containsExactly(run1b.id());
         assertThat(page.hasMore()).isTrue();
-        assertThat(ids(store.messages(P1, t.id(), "run_one", asc(20, run1a.id(), null)), MessageObject::id))
+        assertThat(ids(store.messages(P1, t.id(), "run_one", asc(20, run1a.id(), null)), StoredJson::id))
                 .containsExactly(run1b.id(), run1c.id());
         // A cursor must be an item of the filtered list.
         assertInvalidCursor(() -> store.messages(P1, t.id(), "run_one", asc(20, run2.id(), null)), "after");
