@@ -41,6 +41,7 @@ import java.util.stream.Stream;
 public final class Bench {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Pattern TOKEN = Pattern.compile("T(\\d+);");
+    static final int WARM_UP_SECONDS = 15;
 
     final Path root;
     final String java;
@@ -428,6 +429,7 @@ public final class Bench {
         int warm = Math.max(2, seconds / 4);
 
         String plain = assistant("bench-t10-r0-l0", false);
+        warmUp(plain);
         if (phases.contains("crud")) crud(db, warm);
         if (phases.contains("runs")) runOverhead(db, warm, plain);
         if (phases.contains("scale")) {
@@ -435,6 +437,24 @@ public final class Bench {
             for (int n : scaleSizes) phaseScale(db, n, holdAssistant);
         }
         if (phases.contains("tools")) toolRoundTrips(db, warm);
+    }
+
+    /**
+     * A fresh JVM spends its first seconds compiling (the C2 compiler took about half a core for 12 s),
+     * which no phase should measure: every kind of request runs unmeasured first.
+     */
+    void warmUp(String assistantId) throws Exception {
+        System.out.printf("   warm-up (%d s) ...%n", WARM_UP_SECONDS);
+        String thread = post("/threads", Map.of()).path("id").asText();
+        AtomicInteger n = new AtomicInteger();
+        load(16, 0, WARM_UP_SECONDS, () -> {
+            switch (n.getAndIncrement() % 3) {
+                case 0 -> post("/threads/" + thread + "/messages", Map.of("role", "user", "content", "warming up"));
+                case 1 -> get("/threads/" + thread + "/messages?limit=20");
+                default -> stream("/threads/runs", threadAndRun(assistantId), null, null);
+            }
+            return -1;
+        });
     }
 
     /** Create message and list messages on 32 seeded threads of 20 messages. */
