@@ -11,6 +11,7 @@ import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.engine.Runs;
 import io.spindle.store.Store;
+import io.spindle.store.StoreException;
 import java.time.InstantSource;
 import java.util.Map;
 
@@ -49,6 +50,7 @@ public final class ApiServer {
                 .any(Http::notFound)
                 .error(ApiException.class, Errors::api)
                 .error(HttpException.class, Errors::http)
+                .error(StoreException.class, Errors::store)
                 .error(Throwable.class, Errors::internal);
     }
 

@@ -9,6 +9,7 @@ import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
 import io.spindle.api.Ids;
 import io.spindle.api.Json;
+import io.spindle.store.StoreException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.logging.Level;
@@ -45,6 +46,19 @@ final class Errors {
         Status status = e.status();
         String message = status.code() == 413 ? tooLargeMessage() : e.getMessage();
         Http.send(res, status, body(message, "invalid_request_error", null, null));
+    }
+
+    /** A database failure: a 503 the SDKs retry when the node was only overloaded, else a 500. */
+    static void store(ServerRequest req, ServerResponse res, StoreException e) {
+        if (!e.noConnection()) {
+            internal(req, res, e);
+            return;
+        }
+        LOG.warning("request " + res.headers().first(Http.REQUEST_ID).orElse("") + " " + req.prologue().method().text() + " "
+                + req.prologue().uriPath().rawPath() + " answered 503: " + e.getMessage());
+        res.header(HeaderNames.RETRY_AFTER, "1");
+        Http.send(res, Status.SERVICE_UNAVAILABLE_503, body("Spindle is overloaded: no database connection came free in time. "
+                + "Retry the request in a moment.", "server_error", null, null));
     }
 
     static void internal(ServerRequest req, ServerResponse res, Throwable e) {
