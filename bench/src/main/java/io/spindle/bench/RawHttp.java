@@ -114,18 +114,21 @@ final class RawHttp implements Closeable {
         }
     }
 
-    /** A body of known length. */
-    private final class Fixed extends InputStream {
-        private long left;
-
-        Fixed(long length) {
-            this.left = length;
-        }
-
+    /** A body read in blocks; single bytes go through the block read. */
+    private abstract static class Body extends InputStream {
         @Override
         public int read() throws IOException {
             byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+    }
+
+    /** A body of known length. */
+    private final class Fixed extends Body {
+        private long left;
+
+        Fixed(long length) {
+            this.left = length;
         }
 
         @Override
@@ -143,15 +146,9 @@ final class RawHttp implements Closeable {
     }
 
     /** A chunked body, decoded. */
-    private final class Chunked extends InputStream {
+    private final class Chunked extends Body {
         private long left;
         private boolean ended;
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
