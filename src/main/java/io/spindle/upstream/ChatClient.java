@@ -1,6 +1,7 @@
 package io.spindle.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.Json;
 import io.spindle.api.Usage;
@@ -45,6 +46,7 @@ public final class ChatClient implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
     /** Chunks are a few hundred bytes; the default 8,192-char buffer per open stream adds up over thousands of runs. */
     private static final int LINE_BUFFER_CHARS = 1_024;
+    private static final ObjectReader CHUNK_READER = Json.MAPPER.readerFor(ChatChunk.class);
 
     private final Config config;
     private final URI endpoint;
@@ -286,7 +288,7 @@ public final class ChatClient implements AutoCloseable {
 
     private static ChatChunk parse(byte[] data) throws UpstreamException {
         try {
-            return Json.MAPPER.readValue(data, ChatChunk.class);
+            return CHUNK_READER.readValue(data);
         } catch (IOException e) {
             throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint sent a malformed stream event", 0, e);
         }
