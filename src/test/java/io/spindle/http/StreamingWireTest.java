@@ -90,7 +90,9 @@ class StreamingWireTest {
 
     @Test
     void framingIsOpenAisByteForByte() throws Exception {
-        fake.respondWith(body -> Reply.text("Hello! Ünïcödé, \"quotes\", a\nnewline and a \\ backslash."));
+        // paced, so each piece reaches the client on its own (pieces that wait for a busy reader join into one delta)
+        fake.respondWith(body -> Reply.text("Hello! Ünïcödé, \"quotes\", a\nnewline and a \\ backslash.")
+                .withChunkDelay(Duration.ofMillis(5)));
         String thread = thread("Hello there, assistant! How are you today?");
 
         HttpResponse<byte[]> response = HTTP.sendAsync(post("/v1/threads/" + thread + "/runs",
