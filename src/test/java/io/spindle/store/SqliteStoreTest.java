@@ -33,25 +33,6 @@ class SqliteStoreTest extends StoreContract {
     }
 
     @Test
-    void theWalIsCheckpointedInTheBackgroundAndReusedRatherThanGrowing() throws Exception {
-        db.write(c -> Sql.update(c, "CREATE TABLE filler (n INTEGER, text TEXT)"));
-        Path wal = dataDir.resolve("spindle.db-wal");
-        writeRows(2_000);
-        long afterFirst = Files.size(wal);
-        assertThat(afterFirst).as("2,000 commits of a page or more each").isGreaterThan(2_000L * 4_096);
-        Thread.sleep(1_000); // a checkpoint copies the WAL into the database file; the next writer starts it over
-        writeRows(2_000);
-        assertThat(Files.size(wal)).as("WAL size after 2,000 more commits").isLessThanOrEqualTo(afterFirst + 64 * 4_096);
-    }
-
-    private void writeRows(int n) {
-        for (int i = 0; i < n; i++) {
-            int row = i;
-            db.write(c -> Sql.update(c, "INSERT INTO filler (n, text) VALUES (?, ?)", row, "row " + row));
-        }
-    }
-
-    @Test
     void createsAMissingDataDirectory() {
         Path nested = dataDir.resolve("a/b/c");
         try (Database other = Database.sqlite(nested)) {
