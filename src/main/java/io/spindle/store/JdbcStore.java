@@ -114,16 +114,10 @@ public final class JdbcStore implements Store {
     public StoredJson insertMessage(String project, MessageObject m) {
         String json = Json.write(m);
         db.write(c -> {
-            lockThread(c, m.threadId());
-            // one statement while every other writer waits: the message goes in unless a run of the thread is active
-            int inserted = Sql.update(c, "INSERT INTO messages (id, project, thread_id, run_id, created_at, body) "
-                            + "SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs WHERE thread_id = ? AND status IN " + ACTIVE + ")",
-                    m.id(), project, m.threadId(), m.runId(), m.createdAt(), json, m.threadId());
-            if (inserted == 0) {
-                String runId = activeRun(c, m.threadId()).orElseThrow();
+            activeRun(c, m.threadId()).ifPresent(runId -> {
                 throw ApiException.invalid("Can't add messages to " + m.threadId() + " while a run " + runId + " is active.");
-            }
-            return null;
+            });
+            return insertMessage(c, project, m, json);
         });
         return new StoredJson(m.id(), json);
     }
@@ -192,7 +186,6 @@ public final class JdbcStore implements Store {
                 Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
                         newThread.id(), project, newThread.createdAt(), Json.write(newThread));
             }
-            lockThread(c, run.threadId());
             activeRun(c, run.threadId()).ifPresent(active -> {
                 throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
             });
@@ -204,17 +197,16 @@ public final class JdbcStore implements Store {
         });
     }
 
-    private static final String ACTIVE = "('queued', 'in_progress', 'requires_action', 'cancelling')";
-
-    /** On PostgreSQL, locks the thread's row, so that run and message creation on one thread serialise (SQLite has one writer). */
-    private void lockThread(Connection c, String threadId) throws SQLException {
+    /**
+     * The active run of a thread, with the thread's row locked on PostgreSQL so that run and message
+     * creation on one thread serialise (SQLite has a single writer already).
+     */
+    private Optional<String> activeRun(Connection c, String threadId) throws SQLException {
         if (db.dialect() == Database.Dialect.POSTGRESQL) {
             Sql.execute(c, "SELECT id FROM threads WHERE id = ? FOR UPDATE", threadId);
         }
-    }
-
-    private static Optional<String> activeRun(Connection c, String threadId) throws SQLException {
-        try (PreparedStatement ps = Sql.prepare(c, "SELECT id FROM runs WHERE thread_id = ? AND status IN " + ACTIVE, threadId);
+        try (PreparedStatement ps = Sql.prepare(c, "SELECT id FROM runs WHERE thread_id = ? AND status IN "
+                + "('queued', 'in_progress', 'requires_action', 'cancelling')", threadId);
              ResultSet rs = ps.executeQuery()) {
             return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
         }
