@@ -9,14 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.concurrent.locks.ReentrantLock;
 import org.flywaydb.core.Flyway;
 
 /**
  * A pooled connection to SQLite or PostgreSQL with its migrations applied. Reads run in
- * auto-commit; writes run in one transaction each. On SQLite, writes take a lock first: SQLite has
- * one writer at a time, and queueing in Java is fairer and cheaper than SQLite's busy-retry loop.
+ * auto-commit; each write runs in a transaction. On SQLite, writes go through {@link SqliteWriter}:
+ * SQLite has one writer at a time, and queueing in Java is fairer and cheaper than SQLite's
+ * busy-retry loop.
  */
 public final class Database implements AutoCloseable {
 
@@ -39,12 +38,13 @@ public final class Database implements AutoCloseable {
 
     private final HikariDataSource pool;
     private final Dialect dialect;
-    private final ReentrantLock writeLock;
+    /** SQLite's writes, one transaction at a time (group commit); null on PostgreSQL. */
+    private final SqliteWriter sqliteWriter;
 
     private Database(HikariDataSource pool, Dialect dialect) {
         this.pool = pool;
         this.dialect = dialect;
-        this.writeLock = dialect == Dialect.SQLITE ? new ReentrantLock() : null;
+        this.sqliteWriter = dialect == Dialect.SQLITE ? new SqliteWriter(pool) : null;
         try {
             Flyway.configure().dataSource(pool).locations(dialect.migrations).load().migrate();
         } catch (RuntimeException e) {
@@ -116,69 +116,23 @@ public final class Database implements AutoCloseable {
     }
 
     public <T> T write(Work<T> work) {
-        if (writeLock != null) {
-            writeLock.lock();
+        if (sqliteWriter != null) {
+            return sqliteWriter.write(work);
         }
         try (Connection c = pool.getConnection()) {
-            begin(c);
+            c.setAutoCommit(false);
             try {
                 T result = work.run(c);
-                commit(c);
+                c.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                rollback(c, e);
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw new StoreException(e);
-        } finally {
-            if (writeLock != null) {
-                writeLock.unlock();
-            }
-        }
-    }
-
-    /*
-     * On SQLite the transaction is spelled out: left to the driver, it begins the next transaction as
-     * soon as one commits and ends that one when auto-commit is switched back on, two statements more
-     * per write. BEGIN IMMEDIATE takes the write lock at once, waiting for it if need be: a transaction
-     * begun deferred that reads first fails with SQLITE_BUSY, without waiting, when it then writes on a
-     * stale snapshot (seen once in 27,000 message creations under load).
-     */
-    private void begin(Connection c) throws SQLException {
-        if (dialect == Dialect.SQLITE) {
-            execute(c, "BEGIN IMMEDIATE");
-        } else {
-            c.setAutoCommit(false);
-        }
-    }
-
-    private void commit(Connection c) throws SQLException {
-        if (dialect == Dialect.SQLITE) {
-            execute(c, "COMMIT");
-        } else {
-            c.commit();
-            c.setAutoCommit(true);
-        }
-    }
-
-    /** Rolls back; a failure to do so (SQLite may have rolled back already) is kept with the cause. */
-    private void rollback(Connection c, Exception cause) {
-        try {
-            if (dialect == Dialect.SQLITE) {
-                execute(c, "ROLLBACK");
-            } else {
                 c.rollback();
+                throw e;
+            } finally {
                 c.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            cause.addSuppressed(e);
-        }
-    }
-
-    private static void execute(Connection c, String sql) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(sql);
+            throw new StoreException(e);
         }
     }
 

@@ -1,11 +1,19 @@
 package io.spindle.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +38,63 @@ class SqliteStoreTest extends StoreContract {
             }
         });
         assertThat(mode).isEqualToIgnoringCase("wal");
+    }
+
+    @Test
+    void writesWaitingTogetherCommitTogetherAndAFailingOneRollsBackAlone() throws Exception {
+        db.write(c -> Sql.update(c, "CREATE TABLE filler (n INTEGER PRIMARY KEY, text TEXT)"));
+        CountDownLatch slowStarted = new CountDownLatch(1);
+        List<Future<Integer>> results = new ArrayList<>();
+        try (ExecutorService writers = Executors.newVirtualThreadPerTaskExecutor()) {
+            // a slow write holds the writer while 40 more queue up; they then run as groups
+            results.add(writers.submit(() -> db.write(c -> {
+                slowStarted.countDown();
+                sleep(300);
+                return Sql.update(c, "INSERT INTO filler (n, text) VALUES (?, ?)", 0, "slow");
+            })));
+            slowStarted.await();
+            for (int i = 1; i <= 40; i++) {
+                int n = i;
+                results.add(writers.submit(() -> db.write(c -> {
+                    int inserted = Sql.update(c, "INSERT INTO filler (n, text) VALUES (?, ?)", n, "row " + n);
+                    if (n % 10 == 0) {
+                        throw new IllegalStateException("write " + n + " fails after its insert");
+                    }
+                    if (n % 10 == 5) {
+                        Sql.update(c, "INSERT INTO filler (n, text) VALUES (?, ?)", 0, "duplicate key"); // SQLException
+                    }
+                    return inserted;
+                })));
+            }
+        }
+        for (int n = 0; n <= 40; n++) {
+            Future<Integer> f = results.get(n);
+            if (n % 10 == 0 && n > 0) {
+                assertThatThrownBy(f::get).hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("write " + n);
+            } else if (n % 10 == 5) {
+                assertThatThrownBy(f::get).hasCauseInstanceOf(StoreException.class);
+            } else {
+                assertThat(f.get()).isEqualTo(1);
+            }
+        }
+        List<Integer> stored = db.read(c -> {
+            List<Integer> out = new ArrayList<>();
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT n FROM filler ORDER BY n")) {
+                while (rs.next()) {
+                    out.add(rs.getInt(1));
+                }
+            }
+            return out;
+        });
+        assertThat(stored).isEqualTo(IntStream.rangeClosed(0, 40).filter(n -> n == 0 || n % 5 != 0).boxed().toList());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
