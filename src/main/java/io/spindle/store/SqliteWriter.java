@@ -51,15 +51,15 @@ final class SqliteWriter {
         Pending<T> mine = new Pending<>(work);
         queue.add(mine);
         boolean interrupted = false;
-        combine();
+        combine(mine);
         while (mine.done.getCount() > 0) {
-            // another caller holds the lock and takes this write with its next group
+            // another caller holds the lock and may take this write with its group
             try {
                 mine.done.await(1, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 interrupted = true; // the write may commit yet: wait for it all the same
             }
-            combine();
+            combine(mine);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -73,11 +73,16 @@ final class SqliteWriter {
         };
     }
 
-    /** Runs queued writes in groups while there are some and the lock is free; checks again after releasing it. */
-    private void combine() {
-        while (!queue.isEmpty() && lock.tryLock()) {
+    /**
+     * Commits the queued writes as one group when the lock is free, until the caller's own write is
+     * done: a caller never keeps committing others' writes under a steady load. Writers whose group
+     * is left queued take the lock themselves when they wake.
+     */
+    private void combine(Pending<?> mine) {
+        while (mine.done.getCount() > 0 && lock.tryLock()) {
             try {
-                for (List<Pending<?>> group = takeAll(); !group.isEmpty(); group = takeAll()) {
+                List<Pending<?>> group = takeAll();
+                if (!group.isEmpty()) {
                     commit(group);
                 }
             } finally {
