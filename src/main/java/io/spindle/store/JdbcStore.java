@@ -129,8 +129,7 @@ public final class JdbcStore implements Store {
 
     @Override
     public Optional<MessageObject> message(String project, String threadId, String id) {
-        return db.read(c -> Sql.one(c, MessageObject.class,
-                "SELECT body FROM messages WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id));
+        return messageJson(project, threadId, id).map(stored -> Json.read(stored.json(), MessageObject.class));
     }
 
     @Override
