@@ -49,7 +49,10 @@ public final class RunEvents {
     private final Notifications cluster;
     private final Store store;
     private final ScheduledExecutorService timer;
-    private final List<ObjectNode> pendingDeltas = new ArrayList<>();
+    /** A delta waiting to be sent to the other nodes, with its length as sent. */
+    private record PendingDelta(ObjectNode item, int length) {}
+
+    private final List<PendingDelta> pendingDeltas = new ArrayList<>();
     private int pendingBytes;
     private ScheduledFuture<?> scheduledFlush;
 
@@ -117,9 +120,10 @@ public final class RunEvents {
         ObjectNode item = Json.object().put("project", project).put("thread", run.threadId()).put("run", run.id())
                 .put("name", event.name());
         item.set("data", Json.tree(event.data()));
+        PendingDelta pending = new PendingDelta(item, item.toString().length());
         synchronized (pendingDeltas) {
-            pendingDeltas.add(item);
-            pendingBytes += item.toString().length();
+            pendingDeltas.add(pending);
+            pendingBytes += pending.length();
             if (pendingBytes >= BATCH_BYTES) {
                 flushDeltas();
             } else if (scheduledFlush == null) {
@@ -147,15 +151,14 @@ public final class RunEvents {
             ObjectNode batch = Json.object();
             var items = batch.putArray("batch");
             int bytes = 0;
-            for (ObjectNode item : pendingDeltas) {
-                int size = item.toString().length();
-                if (bytes + size > Notifications.MAX_PAYLOAD_BYTES && !items.isEmpty()) {
+            for (PendingDelta pending : pendingDeltas) {
+                if (bytes + pending.length() > Notifications.MAX_PAYLOAD_BYTES && !items.isEmpty()) {
                     cluster.send(CHANNEL, batch.toString());
                     items.removeAll();
                     bytes = 0;
                 }
-                items.add(item);
-                bytes += size;
+                items.add(pending.item());
+                bytes += pending.length();
             }
             cluster.send(CHANNEL, batch.toString());
             pendingDeltas.clear();
@@ -183,10 +186,15 @@ public final class RunEvents {
 
     /** Ends every open stream of this node with an error event (the node is shutting down; runs go on elsewhere). */
     void endAll(String message) {
+        Event error = error(message);
+        subscribers.values().forEach(list -> list.forEach(s -> s.offer(error)));
+    }
+
+    /** An {@code error} event, which ends the streams that receive it; the run itself goes on. */
+    static Event error(String message) {
         ObjectNode body = Json.object();
         body.putObject("error").put("message", message).put("type", "server_error").putNull("param").putNull("code");
-        Event error = new Event("error", body);
-        subscribers.values().forEach(list -> list.forEach(s -> s.offer(error)));
+        return new Event("error", body);
     }
 
     private void deliver(String runId, Event event) {
@@ -210,13 +218,13 @@ public final class RunEvents {
     /** {@code {"project","thread","run","name","data"}}, or a reference instead of {@code data} when too large. */
     private static String payload(String project, String threadId, String runId, Event event) {
         ObjectNode p = Json.object().put("project", project).put("thread", threadId).put("run", runId).put("name", event.name());
-        p.set("data", Json.tree(event.data()));
+        JsonNode data = Json.tree(event.data());
+        p.set("data", data);
         String full = p.toString();
         if (full.getBytes(StandardCharsets.UTF_8).length <= Notifications.MAX_PAYLOAD_BYTES) {
             return full;
         }
         p.remove("data");
-        JsonNode data = Json.tree(event.data());
         return p.put("ref", data.path("object").asText()).put("id", data.path("id").asText()).toString();
     }
 

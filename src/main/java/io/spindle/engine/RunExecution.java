@@ -156,11 +156,8 @@ final class RunExecution implements Runnable {
      * open streams, on every node, end here with an error; the run goes on.
      */
     private void endStreamsOfInterruptedAnswer() {
-        ObjectNode error = Json.object();
-        error.putObject("error").put("message", "The server executing this run stopped mid-answer; another one took "
-                        + "the run over and writes its answer again. Retrieve the run and its messages to follow it.")
-                .put("type", "server_error").putNull("param").putNull("code");
-        engine.events().publish(claim.project(), run, new RunEvents.Event("error", error));
+        engine.events().publish(claim.project(), run, RunEvents.error("The server executing this run stopped mid-answer; "
+                + "another one took the run over and writes its answer again. Retrieve the run and its messages to follow it."));
     }
 
     private void execute(List<RunStepObject> steps) {
