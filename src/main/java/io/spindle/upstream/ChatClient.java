@@ -113,7 +113,7 @@ public final class ChatClient implements AutoCloseable {
                 }
                 String contentType = response.headers().firstValue("content-type").orElse("");
                 if (contentType.startsWith("application/json")) {
-                    return wholeAnswer(parse(in.readAllBytes()), listener);
+                    return wholeAnswer(parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)), listener);
                 }
                 return streamedAnswer(in, listener, lastActivity);
             } finally {
@@ -167,7 +167,7 @@ public final class ChatClient implements AutoCloseable {
             if (data.equals("[DONE]")) {
                 done = true;
             } else if (!data.isEmpty()) {
-                answer.chunk(parse(data.getBytes(StandardCharsets.UTF_8)));
+                answer.chunk(parse(data));
             }
         }
         if (!done && answer.finishReason == null) {
@@ -286,7 +286,7 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
-    private static ChatChunk parse(byte[] data) throws UpstreamException {
+    private static ChatChunk parse(String data) throws UpstreamException {
         try {
             return CHUNK_READER.readValue(data);
         } catch (IOException e) {
