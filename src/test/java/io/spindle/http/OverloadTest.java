@@ -55,6 +55,8 @@ class OverloadTest {
                 assertThat(f.get(30, TimeUnit.SECONDS).ok().path("thread_id").asText()).isEqualTo(thread);
             }
             assertThat(api.get("/v1/threads/" + thread + "/messages").ok().path("data").size()).isEqualTo(2);
+        } finally {
+            TestPostgres.dropDatabase(url);
         }
     }
 

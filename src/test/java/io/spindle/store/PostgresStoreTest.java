@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindle.testing.TestPostgres;
 import java.net.ServerSocket;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 
 /** The store contract on PostgreSQL, one fresh database per test (dropped afterwards). */
@@ -22,18 +18,7 @@ class PostgresStoreTest extends StoreContract {
 
     @Override
     protected void afterClose() {
-        dropDatabase(url);
-    }
-
-    /** Drops a database made by {@link TestPostgres#freshDatabase}; its pools must be closed. */
-    static void dropDatabase(String url) {
-        String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
-        try (Connection c = DriverManager.getConnection(url.replace("/" + name + "?", "/postgres?"));
-             Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE " + name + " WITH (FORCE)");
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot drop test database " + name, e);
-        }
+        TestPostgres.dropDatabase(url);
     }
 
     @Test

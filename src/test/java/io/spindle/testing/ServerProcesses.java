@@ -11,10 +11,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -160,7 +156,7 @@ public final class ServerProcesses implements AutoCloseable {
             }
         } finally {
             for (String url : databases) {
-                dropDatabase(url);
+                TestPostgres.dropDatabase(url);
             }
         }
     }
@@ -168,17 +164,6 @@ public final class ServerProcesses implements AutoCloseable {
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
-        }
-    }
-
-    /** Drops a database made by {@link TestPostgres#freshDatabase}, closing what still uses it. */
-    private static void dropDatabase(String url) {
-        String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
-        try (Connection c = DriverManager.getConnection(url.replace("/" + name + "?", "/postgres?"));
-             Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE " + name + " WITH (FORCE)");
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot drop test database " + name, e);
         }
     }
 }

@@ -32,6 +32,17 @@ public final class TestPostgres {
         return admin.replace("/postgres?", "/" + name + "?");
     }
 
+    /** Drops a database made by {@link #freshDatabase}, closing the connections that still use it. */
+    public static void dropDatabase(String url) {
+        String name = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
+        try (Connection c = DriverManager.getConnection(url.replace("/" + name + "?", "/postgres?"));
+             Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE " + name + " WITH (FORCE)");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot drop test database " + name, e);
+        }
+    }
+
     /** Where the tests' PostgreSQL runs, for the logs. */
     public static synchronized String describe() {
         adminUrl();
