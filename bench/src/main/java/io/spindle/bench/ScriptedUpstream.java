@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,8 +33,6 @@ final class ScriptedUpstream implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer server;
-    final AtomicLong requests = new AtomicLong();
-    final AtomicLong failures = new AtomicLong();
 
     ScriptedUpstream() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8192);
@@ -49,7 +46,6 @@ final class ScriptedUpstream implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
-        requests.incrementAndGet();
         try (ex) {
             JsonNode body = JSON.readTree(ex.getRequestBody());
             String model = body.path("model").asText();
@@ -81,10 +77,9 @@ final class ScriptedUpstream implements AutoCloseable {
                 }
             } else {
                 chunk(out, "{\"error\":{\"message\":\"unknown bench model " + model + "\"}}");
-                failures.incrementAndGet();
             }
         } catch (IOException | RuntimeException e) {
-            failures.incrementAndGet();
+            // the client went away mid-answer (Spindle cancelled or stopped the run); nothing to answer
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
