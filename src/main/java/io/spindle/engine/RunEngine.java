@@ -1,13 +1,19 @@
 package io.spindle.engine;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.Settings;
 import io.spindle.api.RunObject;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
+import io.spindle.upstream.Cancellation;
 import io.spindle.upstream.ChatClient;
+import io.spindle.upstream.ChatListener;
+import io.spindle.upstream.ChatResult;
+import io.spindle.upstream.UpstreamException;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,9 +29,9 @@ import java.util.stream.Stream;
 
 /**
  * Executes runs. A poller claims queued runs from the database and runs each on its own virtual
- * thread; a heartbeat keeps this node's leases alive and notices cancels made on other nodes; a
- * sweeper expires runs nobody executes. Waiting for tool outputs holds no thread: the run is back
- * in the database until outputs arrive.
+ * thread; a heartbeat keeps the leases of the runs this node executes alive and notices cancels
+ * made on other nodes; a sweeper expires runs past their deadline that their executor did not end.
+ * Waiting for tool outputs holds no thread: the run is back in the database until outputs arrive.
  */
 public final class RunEngine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RunEngine.class.getName());
@@ -33,7 +39,7 @@ public final class RunEngine implements AutoCloseable {
 
     private final Store store;
     private final RunQueue queue;
-    private final ChatClient chat;
+    private final Chat chat;
     private final Settings.Runs settings;
     private final int contextTokens;
     private final String node;
@@ -51,8 +57,18 @@ public final class RunEngine implements AutoCloseable {
     private volatile boolean running;
     private Thread poller;
 
+    /** The model call a run makes: {@link ChatClient#complete}. */
+    @FunctionalInterface
+    interface Chat {
+        ChatResult complete(ObjectNode body, ChatListener listener, Cancellation cancellation) throws UpstreamException;
+    }
+
     /** @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite) */
     public RunEngine(Store store, RunQueue queue, ChatClient chat, Notifications cluster, Settings settings, InstantSource clock) {
+        this(store, queue, chat::complete, cluster, settings, clock);
+    }
+
+    RunEngine(Store store, RunQueue queue, Chat chat, Notifications cluster, Settings settings, InstantSource clock) {
         this.store = store;
         this.cluster = cluster;
         if (cluster != null) {
@@ -105,30 +121,13 @@ public final class RunEngine implements AutoCloseable {
     private void poll() {
         while (running) {
             try {
-                boolean claimed = false;
-                if (slots.tryAcquire()) {
-                    Optional<RunQueue.Claim> claim = Optional.empty();
-                    try {
-                        claim = queue.claim(node, nowMillis(), settings.lease().toMillis());
-                    } finally {
-                        if (claim.isEmpty()) {
-                            slots.release();
-                        }
-                    }
-                    if (claim.isPresent()) {
-                        RunExecution execution = new RunExecution(this, claim.get());
-                        executions.put(execution.runId(), execution);
-                        Thread.ofVirtual().name("run-" + execution.runId()).start(execution);
-                        claimed = true;
-                    }
-                }
-                if (!claimed) {
+                if (!claimOne()) {
                     wakeUp.tryAcquire(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
                     wakeUp.drainPermits();
                 }
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 if (!running) {
                     return; // interrupted by close() while claiming
                 }
@@ -138,32 +137,76 @@ public final class RunEngine implements AutoCloseable {
         }
     }
 
+    /** Claims a run and starts executing it; false when no slot is free or nothing is claimable. */
+    private boolean claimOne() {
+        if (!slots.tryAcquire()) {
+            return false;
+        }
+        RunExecution execution = null;
+        boolean started = false;
+        try {
+            Optional<RunQueue.Claim> claim = queue.claim(node, nowMillis(), settings.lease().toMillis());
+            if (claim.isPresent()) {
+                execution = new RunExecution(this, claim.get());
+                executions.put(execution.runId(), execution);
+                Thread.ofVirtual().name("run-" + execution.runId()).start(execution);
+                started = true;
+            }
+            return started;
+        } finally {
+            if (!started) {
+                // an execution that could not start is not renewed: its lease runs out and the run is claimed again
+                if (execution != null) {
+                    executions.remove(execution.runId(), execution);
+                }
+                slots.release();
+            }
+        }
+    }
+
+    /**
+     * Renews the leases of the runs executing here, and only theirs: a lease this node holds on a run
+     * it no longer executes runs out, so that the run is claimed again or expired.
+     */
     private void heartbeat() {
         try {
-            if (!executions.isEmpty()) {
-                queue.heartbeat(node, nowMillis(), settings.lease().toMillis());
+            List<RunQueue.Claim> live = executions.values().stream().map(RunExecution::claim).toList();
+            if (!live.isEmpty()) {
+                queue.renew(live, nowMillis(), settings.lease().toMillis());
                 for (RunQueue.RunRef ref : queue.cancelling(node)) {
                     cancelLocal(ref.runId());
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // a scheduled task that throws is never run again: this one must always return
             LOG.log(Level.WARNING, "heartbeat failed", e);
         }
     }
 
-    /** Runs past their deadline that no node is executing (waiting for tool outputs, or orphaned). */
+    /**
+     * Ends the runs past their deadline that their executor did not end: those nobody executes
+     * (waiting for tool outputs, or orphaned), and those still leased a lease time after the
+     * deadline, whose executor is stuck. The change is not fenced by the lease (this is not the
+     * lease holder) and ending releases the lease, so the stuck executor can write nothing after.
+     */
     private void expireAbandoned() {
         try {
-            for (RunQueue.RunRef ref : queue.expired(now(), nowMillis())) {
-                change(ref.project(), ref.runId(), null, change -> {
-                    RunObject run = change.run();
-                    if (run.active() && run.expiresAt() != null && now() >= run.expiresAt()) {
-                        RunEndings.expired(change, now());
-                    }
-                    return null;
-                });
+            for (RunQueue.RunRef ref : queue.expired(now(), nowMillis(), settings.lease().toSeconds())) {
+                try {
+                    change(ref.project(), ref.runId(), null, change -> {
+                        RunObject run = change.run();
+                        if (run.active() && run.expiresAt() != null && now() >= run.expiresAt()) {
+                            RunEndings.expired(change, now());
+                        }
+                        return null;
+                    });
+                } catch (RuntimeException e) {
+                    // one run that cannot be ended does not keep the others from expiring
+                    LOG.log(Level.WARNING, "expiring run " + ref.runId() + " failed", e);
+                }
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // a scheduled task that throws is never run again: this one must always return
             LOG.log(Level.WARNING, "expiring runs failed", e);
         }
     }
@@ -205,7 +248,7 @@ public final class RunEngine implements AutoCloseable {
         }
     }
 
-    ChatClient chat() {
+    Chat chat() {
         return chat;
     }
 

@@ -68,6 +68,10 @@ final class RunExecution implements Runnable {
         return claim.runId();
     }
 
+    RunQueue.Claim claim() {
+        return claim;
+    }
+
     void cancel(String reason) {
         cancellation.cancel(reason);
     }
@@ -86,7 +90,8 @@ final class RunExecution implements Runnable {
             LOG.fine(() -> "run " + claim.runId() + " was taken over; stopping here");
         } catch (ApiException e) {
             LOG.fine(() -> "run " + claim.runId() + " is gone: " + e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // an Error too (StackOverflowError, OutOfMemoryError, AssertionError, ...): the run must not stay in_progress
             LOG.log(Level.SEVERE, "run " + claim.runId() + " failed inside Spindle", e);
             failQuietly("Sorry, something went wrong.");
         } finally {
@@ -451,7 +456,8 @@ final class RunExecution implements Runnable {
                 }
                 return null;
             });
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // the run stays as it was: its lease is no longer renewed, so it is claimed again or expired
             LOG.log(Level.WARNING, "could not mark run " + claim.runId() + " failed", e);
         }
     }
