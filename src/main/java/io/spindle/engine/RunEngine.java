@@ -13,13 +13,8 @@ import io.spindle.upstream.ChatListener;
 import io.spindle.upstream.ChatResult;
 import io.spindle.upstream.UpstreamException;
 import java.time.InstantSource;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -35,18 +30,15 @@ import java.util.stream.Stream;
  */
 public final class RunEngine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RunEngine.class.getName());
-    private static final long IDLE_POLL_MILLIS = 500;
 
     private final Store store;
     private final RunQueue queue;
+    private final Workers<RunExecution> workers;
     private final Chat chat;
     private final Settings.Runs settings;
     private final int contextTokens;
     private final String node;
     private final InstantSource clock;
-    private final Semaphore slots;
-    private final Semaphore wakeUp = new Semaphore(0);
-    private final Map<String, RunExecution> executions = new ConcurrentHashMap<>();
     private final RunEvents events;
     private final Notifications cluster;
     private static final String CANCEL_CHANNEL = "spindle_cancel";
@@ -54,8 +46,6 @@ public final class RunEngine implements AutoCloseable {
     private final ReentrantLock[] publishing = Stream.generate(ReentrantLock::new).limit(64)
             .toArray(ReentrantLock[]::new);
     private final ScheduledExecutorService scheduler;
-    private volatile boolean running;
-    private Thread poller;
 
     /** The model call a run makes: {@link ChatClient#complete}. */
     @FunctionalInterface
@@ -80,7 +70,8 @@ public final class RunEngine implements AutoCloseable {
         this.contextTokens = settings.upstream().contextTokens();
         this.node = settings.nodeId();
         this.clock = clock;
-        this.slots = new Semaphore(this.settings.maxConcurrent());
+        this.workers = new Workers<>("run", queue.leases(), node, this.settings.maxConcurrent(), this.settings.lease(), clock,
+                lease -> new RunExecution(this, lease));
         this.scheduler = Executors.newScheduledThreadPool(1, Thread.ofPlatform().daemon().name("run-engine-timer").factory());
         this.events = new RunEvents(cluster, store, scheduler);
     }
@@ -89,20 +80,15 @@ public final class RunEngine implements AutoCloseable {
         if (cluster != null) {
             cluster.start();
         }
-        int recovered = queue.releaseAll(node);
-        if (recovered > 0) {
-            LOG.info("resuming " + recovered + " run(s) this node held before it stopped");
-        }
-        running = true;
-        poller = Thread.ofVirtual().name("run-poller").start(this::poll);
+        workers.start(scheduler);
         long beat = Math.max(500, settings.lease().toMillis() / 3);
-        scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::noticeCancels, beat, beat, TimeUnit.MILLISECONDS);
         scheduler.scheduleWithFixedDelay(this::expireAbandoned, 1, 1, TimeUnit.SECONDS);
     }
 
     /** Something may be claimable now (a run was created, cancelled or given tool outputs). */
     public void wake() {
-        wakeUp.release();
+        workers.wake();
     }
 
     /** Stops the execution of a run at once, on whichever node has it (the run is already `cancelling`). */
@@ -115,71 +101,20 @@ public final class RunEngine implements AutoCloseable {
     }
 
     private void cancelLocal(String runId) {
-        Optional.ofNullable(executions.get(runId)).ifPresent(e -> e.cancel(RunExecution.CANCELLED));
+        workers.job(runId).ifPresent(e -> e.stop(RunExecution.CANCELLED));
     }
 
-    private void poll() {
-        while (running) {
-            try {
-                if (!claimOne()) {
-                    wakeUp.tryAcquire(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-                    wakeUp.drainPermits();
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (Throwable e) {
-                if (!running) {
-                    return; // interrupted by close() while claiming
-                }
-                LOG.log(Level.WARNING, "claiming runs failed; retrying", e);
-                sleepQuietly(IDLE_POLL_MILLIS);
-            }
-        }
-    }
-
-    /** Claims a run and starts executing it; false when no slot is free or nothing is claimable. */
-    private boolean claimOne() {
-        if (!slots.tryAcquire()) {
-            return false;
-        }
-        RunExecution execution = null;
-        boolean started = false;
+    /** Stops the runs executing here that were cancelled on another node (a missed notification, or no cluster). */
+    private void noticeCancels() {
         try {
-            Optional<RunQueue.Claim> claim = queue.claim(node, nowMillis(), settings.lease().toMillis());
-            if (claim.isPresent()) {
-                execution = new RunExecution(this, claim.get());
-                executions.put(execution.runId(), execution);
-                Thread.ofVirtual().name("run-" + execution.runId()).start(execution);
-                started = true;
-            }
-            return started;
-        } finally {
-            if (!started) {
-                // an execution that could not start is not renewed: its lease runs out and the run is claimed again
-                if (execution != null) {
-                    executions.remove(execution.runId(), execution);
-                }
-                slots.release();
-            }
-        }
-    }
-
-    /**
-     * Renews the leases of the runs executing here, and only theirs: a lease this node holds on a run
-     * it no longer executes runs out, so that the run is claimed again or expired.
-     */
-    private void heartbeat() {
-        try {
-            List<RunQueue.Claim> live = executions.values().stream().map(RunExecution::claim).toList();
-            if (!live.isEmpty()) {
-                queue.renew(live, nowMillis(), settings.lease().toMillis());
+            if (!workers.jobs().isEmpty()) {
                 for (RunQueue.RunRef ref : queue.cancelling(node)) {
                     cancelLocal(ref.runId());
                 }
             }
         } catch (Throwable e) {
             // a scheduled task that throws is never run again: this one must always return
-            LOG.log(Level.WARNING, "heartbeat failed", e);
+            LOG.log(Level.WARNING, "looking for cancelled runs failed", e);
         }
     }
 
@@ -209,12 +144,6 @@ public final class RunEngine implements AutoCloseable {
             // a scheduled task that throws is never run again: this one must always return
             LOG.log(Level.WARNING, "expiring runs failed", e);
         }
-    }
-
-    void finished(RunExecution execution) {
-        executions.remove(execution.runId(), execution);
-        slots.release();
-        wake();
     }
 
     Store store() {
@@ -272,40 +201,14 @@ public final class RunEngine implements AutoCloseable {
         return clock.millis();
     }
 
-    /** Stops claiming, hands the runs in flight back to the queue, and waits briefly for them. */
+    /** Stops claiming, hands the runs in flight back to the queue, and ends the open streams. */
     @Override
     public void close() {
-        running = false;
-        if (poller != null) {
-            poller.interrupt();
-            try {
-                poller.join(2_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        executions.values().forEach(e -> e.cancel(RunExecution.SHUTDOWN));
+        workers.close(RunExecution.SHUTDOWN);
         events.endAll("This Spindle node is shutting down; the run goes on. Retrieve the run to follow it.");
-        long until = System.currentTimeMillis() + 5_000;
-        while (!executions.isEmpty() && System.currentTimeMillis() < until) {
-            sleepQuietly(20);
-        }
         scheduler.shutdownNow();
         if (cluster != null) {
             cluster.close();
-        }
-        try {
-            queue.releaseAll(node);
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "could not hand back runs at shutdown", e);
-        }
-    }
-
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -14,7 +14,7 @@ import io.spindle.api.RunStepObject;
 import io.spindle.api.Usage;
 import io.spindle.store.LeaseLostException;
 import io.spindle.store.RunChange;
-import io.spindle.store.RunQueue;
+import io.spindle.store.LeaseQueue;
 import io.spindle.upstream.Cancellation;
 import io.spindle.upstream.ChatListener;
 import io.spindle.upstream.ChatResult;
@@ -35,7 +35,7 @@ import java.util.logging.Logger;
  * in {@code requires_action} or a final status. Every write is fenced by the claim's lease. A run
  * picked up again after a crash reuses its unfinished step and message, so nothing is duplicated.
  */
-final class RunExecution implements Runnable {
+final class RunExecution implements Workers.Job {
     private static final Logger LOG = Logger.getLogger(RunExecution.class.getName());
     static final String CANCELLED = "cancelled";
     static final String EXPIRED = "expired";
@@ -44,7 +44,7 @@ final class RunExecution implements Runnable {
     private static final int MAX_DELTA_CHARS = 1_000;
 
     private final RunEngine engine;
-    private final RunQueue.Claim claim;
+    private final LeaseQueue.Lease claim;
     private final Cancellation cancellation = new Cancellation();
 
     // The turn being executed: ids of the step and message it writes, reused after a crash.
@@ -59,20 +59,18 @@ final class RunExecution implements Runnable {
     /** The run was taken over from a node that had begun streaming its answer (see {@link #endStreamsOfInterruptedAnswer}). */
     private boolean interruptedAnswer;
 
-    RunExecution(RunEngine engine, RunQueue.Claim claim) {
+    RunExecution(RunEngine engine, LeaseQueue.Lease claim) {
         this.engine = engine;
         this.claim = claim;
     }
 
-    String runId() {
-        return claim.runId();
-    }
-
-    RunQueue.Claim claim() {
+    @Override
+    public LeaseQueue.Lease lease() {
         return claim;
     }
 
-    void cancel(String reason) {
+    @Override
+    public void stop(String reason) {
         cancellation.cancel(reason);
     }
 
@@ -87,15 +85,13 @@ final class RunExecution implements Runnable {
                 execute(steps);
             }
         } catch (LeaseLostException e) {
-            LOG.fine(() -> "run " + claim.runId() + " was taken over; stopping here");
+            LOG.fine(() -> "run " + claim.id() + " was taken over; stopping here");
         } catch (ApiException e) {
-            LOG.fine(() -> "run " + claim.runId() + " is gone: " + e.getMessage());
+            LOG.fine(() -> "run " + claim.id() + " is gone: " + e.getMessage());
         } catch (Throwable e) {
             // an Error too (StackOverflowError, OutOfMemoryError, AssertionError, ...): the run must not stay in_progress
-            LOG.log(Level.SEVERE, "run " + claim.runId() + " failed inside Spindle", e);
+            LOG.log(Level.SEVERE, "run " + claim.id() + " failed inside Spindle", e);
             failQuietly("Sorry, something went wrong.");
-        } finally {
-            engine.finished(this);
         }
     }
 
@@ -208,7 +204,7 @@ final class RunExecution implements Runnable {
             } else if (EXPIRED.equals(reason)) {
                 RunEndings.expired(c, now);
             } else {
-                LOG.warning("run " + claim.runId() + " failed: " + e.getMessage());
+                LOG.warning("run " + claim.id() + " failed: " + e.getMessage());
                 RunEndings.failed(c, now, e.kind().code, e.getMessage());
             }
             return null;
@@ -372,7 +368,7 @@ final class RunExecution implements Runnable {
                 });
             }
             text.append(delta);
-            if (!engine.events().watched(claim.runId())) {
+            if (!engine.events().watched(claim.id())) {
                 return;
             }
             for (String piece : pieces(delta)) {
@@ -428,7 +424,7 @@ final class RunExecution implements Runnable {
         }
 
         private void publishStepDelta(ObjectNode call) {
-            if (!engine.events().watched(claim.runId())) {
+            if (!engine.events().watched(claim.id())) {
                 return;
             }
             ObjectNode event = Json.object().put("id", toolStepId).put("object", "thread.run.step.delta");
@@ -445,7 +441,7 @@ final class RunExecution implements Runnable {
     /** One change of the run, fenced by the lease; pending deltas go out first, so they never trail it. */
     private <T> T change(Function<RunChange, T> f) {
         engine.events().flushDeltas();
-        return engine.change(claim.project(), claim.runId(), claim.leaseToken(), f);
+        return engine.change(claim.project(), claim.id(), claim.token(), f);
     }
 
     private void failQuietly(String message) {
@@ -458,7 +454,7 @@ final class RunExecution implements Runnable {
             });
         } catch (Throwable e) {
             // the run stays as it was: its lease is no longer renewed, so it is claimed again or expired
-            LOG.log(Level.WARNING, "could not mark run " + claim.runId() + " failed", e);
+            LOG.log(Level.WARNING, "could not mark run " + claim.id() + " failed", e);
         }
     }
 

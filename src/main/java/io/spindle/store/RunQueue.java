@@ -3,26 +3,18 @@ package io.spindle.store;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 
 /**
- * The runs table as a durable work queue. A node claims a run by writing a lease (owner, token,
- * deadline) on its row, renews the leases of the runs it is executing with heartbeats, and hands
- * runs back when it stops. A run whose lease ran out, because its node died or no longer executes
- * it, is claimed again by any node.
+ * The runs table as work: which runs are claimable ({@link #TABLE}, for {@link LeaseQueue}), and
+ * the two questions only runs ask: which are past their deadline, and which were asked to stop.
  */
 public final class RunQueue {
-    /** A claimed run: the lease token fences every write the claimant makes (see {@link Store#changeRun}). */
-    public record Claim(String project, String runId, String leaseToken) {}
+    /** Runs a node executes: queued ones, and in-progress or cancelling ones whose node is gone. */
+    public static final LeaseQueue.Table TABLE = new LeaseQueue.Table("runs", "status IN ('queued', 'in_progress', 'cancelling')");
 
     /** A run, named with its project. */
     public record RunRef(String project, String runId) {}
-
-    private static final String CLAIMABLE = "status IN ('queued', 'in_progress', 'cancelling') "
-            + "AND (lease_owner IS NULL OR lease_until < ?)";
 
     private final Database db;
 
@@ -30,48 +22,9 @@ public final class RunQueue {
         this.db = db;
     }
 
-    /** Claims the oldest claimable run, if any. */
-    public Optional<Claim> claim(String node, long nowMillis, long leaseMillis) {
-        String token = UUID.randomUUID().toString();
-        String skipLocked = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
-        String sql = "UPDATE runs SET lease_owner = ?, lease_token = ?, lease_until = ? "
-                + "WHERE id = (SELECT id FROM runs WHERE " + CLAIMABLE + " ORDER BY seq LIMIT 1" + skipLocked + ") "
-                + "RETURNING project, id";
-        return db.write(c -> {
-            try (PreparedStatement ps = Sql.prepare(c, sql, node, token, nowMillis + leaseMillis, nowMillis);
-                 ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new Claim(rs.getString(1), rs.getString(2), token)) : Optional.empty();
-            }
-        });
-    }
-
-    /**
-     * Extends the leases of these claims, the runs this node is executing right now, each only while
-     * its token still holds. A lease this node holds for a run it no longer executes is not renewed:
-     * it runs out, and the run is claimed again (or expired).
-     */
-    public void renew(Collection<Claim> claims, long nowMillis, long leaseMillis) {
-        if (claims.isEmpty()) {
-            return;
-        }
-        db.write(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE runs SET lease_until = ? WHERE id = ? AND lease_token = ?")) {
-                for (Claim claim : claims) {
-                    ps.setLong(1, nowMillis + leaseMillis);
-                    ps.setString(2, claim.runId());
-                    ps.setString(3, claim.leaseToken());
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            return null;
-        });
-    }
-
-    /** Hands back every run this node holds, e.g. at start-up after a crash, or at shutdown. */
-    public int releaseAll(String node) {
-        return db.write(c -> Sql.update(c,
-                "UPDATE runs SET lease_owner = NULL, lease_token = NULL, lease_until = NULL WHERE lease_owner = ?", node));
+    /** The lease queue over the runs table. */
+    public LeaseQueue leases() {
+        return new LeaseQueue(db, TABLE);
     }
 
     /**

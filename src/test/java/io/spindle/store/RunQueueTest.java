@@ -36,7 +36,8 @@ class RunQueueTest {
 
     private String url;
     private Database db;
-    private RunQueue queue;
+    private RunQueue runs;
+    private LeaseQueue queue;
 
     @BeforeEach
     void open() {
@@ -46,7 +47,8 @@ class RunQueueTest {
         } else {
             db = Database.sqlite(dataDir);
         }
-        queue = new RunQueue(db);
+        runs = new RunQueue(db);
+        queue = runs.leases();
     }
 
     @AfterEach
@@ -61,9 +63,9 @@ class RunQueueTest {
     void aHeartbeatRenewsOnlyTheLeasesOfTheClaimsItIsGiven() {
         String executing = insertRun("queued", null);
         String vanished = insertRun("queued", null);
-        RunQueue.Claim live = queue.claim("node-a", 1_000, LEASE).orElseThrow();
-        RunQueue.Claim gone = queue.claim("node-a", 1_000, LEASE).orElseThrow();
-        assertThat(List.of(live.runId(), gone.runId())).containsExactly(executing, vanished);
+        LeaseQueue.Lease live = queue.claim("node-a", 1_000, LEASE).orElseThrow();
+        LeaseQueue.Lease gone = queue.claim("node-a", 1_000, LEASE).orElseThrow();
+        assertThat(List.of(live.id(), gone.id())).containsExactly(executing, vanished);
 
         // node-a still executes the first run only: the lease it holds on the second is not renewed
         queue.renew(List.of(live), 2_500, LEASE);
@@ -71,8 +73,8 @@ class RunQueueTest {
         assertThat(leaseUntil(vanished)).isEqualTo(3_000);
 
         // once that lease ran out, another node claims the run; the first run's lease still holds
-        RunQueue.Claim taken = queue.claim("node-b", 3_500, LEASE).orElseThrow();
-        assertThat(taken.runId()).isEqualTo(vanished);
+        LeaseQueue.Lease taken = queue.claim("node-b", 3_500, LEASE).orElseThrow();
+        assertThat(taken.id()).isEqualTo(vanished);
         assertThat(queue.claim("node-b", 3_500, LEASE)).isEmpty();
 
         // a claim whose lease was taken over renews nothing: its token no longer holds
@@ -96,7 +98,7 @@ class RunQueueTest {
         lease(stuck, "node-a", now * 1000 + LEASE);
         lease(justPast, "node-a", now * 1000 + LEASE);
 
-        List<String> expired = queue.expired(now, now * 1000, grace).stream().map(RunQueue.RunRef::runId).toList();
+        List<String> expired = runs.expired(now, now * 1000, grace).stream().map(RunQueue.RunRef::runId).toList();
 
         // the node executing justPast still has a lease time to end it itself (it aborts its model call at the deadline)
         assertThat(expired).containsExactly(waiting, orphaned, stuck).doesNotContain(justPast, notYet);

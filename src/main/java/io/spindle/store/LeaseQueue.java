@@ -1,0 +1,89 @@
+package io.spindle.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.Collection;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A table as a durable work queue (db-scheduler's pattern): a node claims a row by writing a lease
+ * (owner, token, deadline) on it, renews the leases of the rows it is working on with heartbeats,
+ * and hands rows back when it stops. A row whose lease ran out, because its node died or no longer
+ * works on it, is claimed again by any node. The same mechanism serves every kind of background
+ * work (runs, file ingestion); a kind only says which of its rows are claimable.
+ *
+ * <p>The table needs the columns {@code id, project, seq, lease_owner, lease_token, lease_until}.
+ */
+public final class LeaseQueue {
+    /** A claimed row: the lease token fences every write the claimant makes. */
+    public record Lease(String project, String id, String token) {}
+
+    /**
+     * A queue's table and which of its rows wait for work, as an SQL condition on the row (e.g.
+     * {@code status = 'in_progress'}); leased rows are skipped until their lease runs out.
+     */
+    public record Table(String name, String claimable) {}
+
+    private final Database db;
+    private final Table table;
+    private final String claimSql;
+    private final String renewSql;
+    private final String releaseSql;
+
+    public LeaseQueue(Database db, Table table) {
+        this.db = db;
+        this.table = table;
+        String skipLocked = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+        this.claimSql = "UPDATE " + table.name() + " SET lease_owner = ?, lease_token = ?, lease_until = ? "
+                + "WHERE id = (SELECT id FROM " + table.name() + " WHERE (" + table.claimable() + ") "
+                + "AND (lease_owner IS NULL OR lease_until < ?) ORDER BY seq LIMIT 1" + skipLocked + ") "
+                + "RETURNING project, id";
+        this.renewSql = "UPDATE " + table.name() + " SET lease_until = ? WHERE id = ? AND lease_token = ?";
+        this.releaseSql = "UPDATE " + table.name() + " SET lease_owner = NULL, lease_token = NULL, lease_until = NULL "
+                + "WHERE lease_owner = ?";
+    }
+
+    public Table table() {
+        return table;
+    }
+
+    /** Claims the oldest claimable row, if any. */
+    public Optional<Lease> claim(String node, long nowMillis, long leaseMillis) {
+        String token = UUID.randomUUID().toString();
+        return db.write(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, claimSql, node, token, nowMillis + leaseMillis, nowMillis);
+                 ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(new Lease(rs.getString(1), rs.getString(2), token)) : Optional.empty();
+            }
+        });
+    }
+
+    /**
+     * Extends these leases, the rows this node is working on right now, each only while its token
+     * still holds. A lease this node holds on a row it no longer works on is not renewed: it runs
+     * out, and the row is claimed again.
+     */
+    public void renew(Collection<Lease> leases, long nowMillis, long leaseMillis) {
+        if (leases.isEmpty()) {
+            return;
+        }
+        db.write(c -> {
+            try (PreparedStatement ps = c.prepareStatement(renewSql)) {
+                for (Lease lease : leases) {
+                    ps.setLong(1, nowMillis + leaseMillis);
+                    ps.setString(2, lease.id());
+                    ps.setString(3, lease.token());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+    }
+
+    /** Hands back every row this node holds, e.g. at start-up after a crash, or at shutdown. */
+    public int releaseAll(String node) {
+        return db.write(c -> Sql.update(c, releaseSql, node));
+    }
+}
