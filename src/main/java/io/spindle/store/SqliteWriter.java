@@ -132,7 +132,8 @@ final class SqliteWriter {
         execute(c, "SAVEPOINT write");
         try {
             p.run(c);
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException | Error e) {
+            // an Error too (a StackOverflowError in one write): it fails that write, not the group
             p.failure = e;
             execute(c, "ROLLBACK TO write");
         }
