@@ -116,8 +116,9 @@ final class TextSink {
         return text.toString();
     }
 
+    /** The text, any lone surrogate a parser let through replaced by U+FFFD (it is not encodable). */
     ExtractedText result() {
-        return new ExtractedText(text.toString(), pages);
+        return new ExtractedText(Texts.wellFormed(text.toString()), pages);
     }
 
     private void reserve(int chars) {
