@@ -22,7 +22,7 @@ import org.jsoup.select.NodeTraversor;
  * the text limit, in bytes, is refused before parsing.
  */
 final class HtmlExtractor implements Extractor {
-    private static final Set<String> HIDDEN = Set.of("script", "style", "noscript", "template", "head");
+    private static final Set<String> HIDDEN = Set.of("script", "style", "noscript", "template");
     private static final Set<String> CELLS = Set.of("td", "th");
 
     @Override

@@ -31,7 +31,7 @@ final class PdfExtractor implements Extractor {
             out.pages(document.getNumberOfPages());
             PDFTextStripper stripper = new PDFTextStripper();
             stripper.setLineSeparator("\n");
-            stripper.setPageEnd("\n");
+            stripper.setPageEnd("\n\n");
             stripper.writeText(document, out.writer());
         }
     }
