@@ -105,6 +105,9 @@ public final class Database implements AutoCloseable {
         }
         // Flyway holds two connections while it migrates PostgreSQL; a pool of one would wait for itself.
         config.setMaximumPoolSize(Math.max(2, poolSize));
+        // Open connections as load needs them (idle ones close after 10 minutes) rather than holding the
+        // whole pool open from the start: several nodes (and test suites) share one server's connection limit.
+        config.setMinimumIdle(Math.min(2, poolSize));
         // Fail fast when the database is away, so /readyz and requests answer within seconds.
         config.setConnectionTimeout(5_000);
         return new Database(new HikariDataSource(config), Dialect.POSTGRESQL, () -> { });

@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerProcesses implements AutoCloseable {
     private static final long READY_TIMEOUT_MS = 90_000;
+    /** PostgreSQL connections per server: tests share one PostgreSQL and its limit of 100 connections. */
+    static final String POOL_SIZE = "4";
     /** The exit status of a JVM ended by SIGKILL. */
     public static final int SIGKILL_EXIT = 128 + 9;
 
@@ -123,7 +125,7 @@ public final class ServerProcesses implements AutoCloseable {
 
     /**
      * {@code java io.spindle.Main serve} with these settings and every other {@code SPINDLE_} variable of the test's
-     * environment removed.
+     * environment removed; PostgreSQL pools are small unless the settings say otherwise.
      */
     private static ProcessBuilder serve(Map<String, String> settings, int port, List<String> jvmOptions) {
         List<String> command = new ArrayList<>();
@@ -133,6 +135,7 @@ public final class ServerProcesses implements AutoCloseable {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.spindle.Main", "serve"));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().keySet().removeIf(name -> name.startsWith("SPINDLE_"));
+        builder.environment().put("SPINDLE_DATABASE_POOL_SIZE", POOL_SIZE);
         builder.environment().putAll(settings);
         builder.environment().put("SPINDLE_PORT", Integer.toString(port));
         return builder;
