@@ -3,7 +3,7 @@ package io.spindle;
 import java.time.InstantSource;
 import java.util.concurrent.CountDownLatch;
 
-/** The command line: {@code spindle serve} and {@code spindle --help}. */
+/** The command line: {@code spindle serve}, {@code spindle --version} and {@code spindle --help}. */
 public final class Main {
     private Main() {}
 
@@ -13,6 +13,7 @@ public final class Main {
         switch (command) {
             case "serve" -> serve();
             case "--help", "-h", "help" -> System.out.print(help());
+            case "--version", "-V", "version" -> System.out.println("spindle " + version());
             default -> {
                 System.err.println("spindle: unknown command '" + command + "'\n");
                 System.err.print(help());
@@ -21,19 +22,23 @@ public final class Main {
         }
     }
 
+    /**
+     * Starts the server until SIGTERM or Ctrl-C. A setting that cannot be used (a bad value, a port in
+     * use, a data directory another process holds) stops it with one line and exit status 2.
+     */
     private static void serve() throws InterruptedException {
-        Settings settings;
+        Spindle spindle;
         try {
-            settings = Settings.fromEnvironment(System.getenv());
+            Settings settings = Settings.fromEnvironment(System.getenv());
+            for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
+                handler.setFormatter(new LogFormat(settings.nodeId()));
+            }
+            spindle = Spindle.start(settings, InstantSource.system());
         } catch (Settings.Invalid e) {
             System.err.println("spindle: " + e.getMessage());
-            System.exit(2);
+            System.exit(2); // also ends the threads a half-started server may have left
             return;
         }
-        for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
-            handler.setFormatter(new LogFormat(settings.nodeId()));
-        }
-        Spindle spindle = Spindle.start(settings, InstantSource.system());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             spindle.close();
@@ -58,15 +63,32 @@ public final class Main {
                 Spindle: the OpenAI Assistants API v2 on your own machine.
 
                 Usage:
-                  spindle serve     start the server
-                  spindle test      run the test suite (launcher script only)
-                  spindle --help    show this help
+                  spindle serve       start the server
+                  spindle test        run the test suite (launcher script only)
+                  spindle bench       run the benchmarks (launcher script only; --quick for a short run)
+                  spindle --version   show the version
+                  spindle --help      show this help
 
                 Settings (environment variables):
                 """);
         for (Settings.Variable v : Settings.VARIABLES) {
             out.append(String.format("  %-26s %s%n  %-26s default: %s%n", v.name(), v.description(), "", v.defaultValue()));
         }
+        out.append(String.format("%nThe launcher script reads one more:%n  %-26s %s%n  %-26s default: %s%n",
+                "SPINDLE_JAVA_OPTS", "JVM options of `spindle serve` (they replace the default).", "", "-Xmx1g"));
         return out.toString();
+    }
+
+    /** The Maven project version, written into {@code spindle-version.properties} at build time. */
+    static String version() {
+        java.util.Properties properties = new java.util.Properties();
+        try (var in = Main.class.getResourceAsStream("/spindle-version.properties")) {
+            if (in != null) {
+                properties.load(in);
+            }
+        } catch (java.io.IOException e) {
+            // reported as unknown below
+        }
+        return properties.getProperty("version", "(unknown version)");
     }
 }

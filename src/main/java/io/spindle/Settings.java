@@ -38,7 +38,7 @@ public record Settings(
             new Variable("SPINDLE_PORT", "8080", "Port to listen on."),
             new Variable("SPINDLE_DATA_DIR", "./spindle-data", "Directory for the SQLite database and stored blobs."),
             new Variable("SPINDLE_DATABASE_URL", "(unset)", "PostgreSQL URL (postgresql://user:pass@host:5432/db or jdbc:postgresql://...); switches storage from SQLite to PostgreSQL."),
-            new Variable("SPINDLE_DATABASE_POOL_SIZE", "32", "Connections each node keeps to PostgreSQL (SQLite uses 8)."),
+            new Variable("SPINDLE_DATABASE_POOL_SIZE", "32", "Most connections each node opens to PostgreSQL; an idle node keeps 2 (plus its listening one). SQLite uses 8."),
             new Variable("SPINDLE_API_KEYS", "(unset)", "Comma-separated `key` or `key:project` entries. Unset: no authentication (loopback only). A key without a project belongs to project `default`."),
             new Variable("SPINDLE_UPSTREAM_URL", "https://api.openai.com/v1", "Base URL of the OpenAI-compatible Chat Completions endpoint runs call."),
             new Variable("SPINDLE_UPSTREAM_API_KEY", "(unset; falls back to OPENAI_API_KEY)", "API key sent to the upstream model endpoint."),

@@ -7,15 +7,22 @@ import io.spindle.http.ApiServer;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunQueue;
 import io.spindle.upstream.ChatClient;
+import io.spindle.store.DataDir;
 import io.spindle.store.Database;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Store;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.InstantSource;
 import java.util.logging.Logger;
 
 /** One running Spindle: storage opened from the settings and the HTTP server on top. */
 public final class Spindle implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Spindle.class.getName());
+    private static final String OPENAI_HOST = "api.openai.com";
+    /** The operating system's text for EADDRINUSE, as the JDK reports it in a BindException. */
+    private static final String ADDRESS_IN_USE = "Address already in use";
 
     private final Store store;
     private final ChatClient chat;
@@ -29,31 +36,97 @@ public final class Spindle implements AutoCloseable {
         this.server = server;
     }
 
+    /**
+     * Starts in the order that harms no other Spindle: the port first (a second {@code spindle serve}
+     * stops there), then storage (SQLite locks its data directory), then the HTTP server, and the
+     * run engine last: only a node that listens claims runs, so one that cannot never touches the
+     * runs of the node that can.
+     *
+     * @throws Settings.Invalid when the port or the data directory cannot be used (one line)
+     */
     public static Spindle start(Settings settings, InstantSource clock) {
-        Database db = settings.databaseUrl()
-                .map(url -> Database.postgres(url, settings.databasePoolSize()))
-                .orElseGet(() -> Database.sqlite(settings.dataDir()));
+        checkPortFree(settings);
+        Database db = openDatabase(settings);
         Store store = new JdbcStore(db);
         Settings.Upstream up = settings.upstream();
         ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase()));
         Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
-        RunEngine engine = new RunEngine(store, new RunQueue(db), chat, cluster, settings, clock);
+        RunEngine engine;
+        WebServer server;
         try {
-            engine.start();
+            engine = new RunEngine(store, new RunQueue(db), chat, cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
-            WebServer server = ApiServer.start(settings, store, runs, clock);
-            LOG.info("storage: " + (settings.databaseUrl().isPresent() ? "PostgreSQL" : "SQLite in " + settings.dataDir().toAbsolutePath()));
-            if (!settings.authRequired()) {
-                LOG.warning("SPINDLE_API_KEYS is not set: every request is accepted without an API key (project 'default')");
-            }
-            LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
-                    + "/v1; model endpoint " + up.url());
-            return new Spindle(store, chat, engine, server);
+            server = listen(settings, store, runs, clock);
         } catch (RuntimeException e) {
-            engine.close();
+            // The engine never started, and must not be closed: closing hands back this node id's runs.
             chat.close();
             store.close();
             throw e;
+        }
+        try {
+            engine.start();
+        } catch (RuntimeException e) {
+            engine.close();
+            server.stop();
+            chat.close();
+            store.close();
+            throw e;
+        }
+        LOG.info("storage: " + (settings.databaseUrl().isPresent() ? "PostgreSQL" : "SQLite in " + settings.dataDir().toAbsolutePath()));
+        if (!settings.authRequired()) {
+            LOG.warning("SPINDLE_API_KEYS is not set: every request is accepted without an API key (project 'default')");
+        }
+        if (up.url().getHost().equals(OPENAI_HOST) && up.apiKey().isEmpty()) {
+            LOG.warning("runs go to " + up.url() + " but neither SPINDLE_UPSTREAM_API_KEY nor OPENAI_API_KEY is set: "
+                    + "OpenAI will refuse every model call (401); set one, or point SPINDLE_UPSTREAM_URL at your model endpoint");
+        }
+        LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
+                + "/v1; model endpoint " + up.url());
+        return new Spindle(store, chat, engine, server);
+    }
+
+    /**
+     * Binds the address once and lets it go, so that a port in use stops start-up with one line before
+     * anything else opens. {@link #listen} still checks: another process may take the port in between.
+     */
+    private static void checkPortFree(Settings settings) {
+        if (settings.port() == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true); // as the server binds: a port whose last connections are closing is free
+            probe.bind(new InetSocketAddress(settings.host(), settings.port()));
+        } catch (IOException e) {
+            throw cannotListen(settings, e.getMessage());
+        }
+    }
+
+    /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
+    private static WebServer listen(Settings settings, Store store, Runs runs, InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, runs, clock);
+        if (!server.isRunning()) {
+            server.stop();
+            throw cannotListen(settings, "the HTTP server did not start");
+        }
+        return server;
+    }
+
+    private static Settings.Invalid cannotListen(Settings settings, String reason) {
+        if (ADDRESS_IN_USE.equals(reason)) {
+            return new Settings.Invalid("port " + settings.port() + " on " + settings.host() + " is already in use (SPINDLE_PORT)");
+        }
+        return new Settings.Invalid("cannot listen on " + settings.host() + ":" + settings.port()
+                + " (SPINDLE_HOST, SPINDLE_PORT): " + reason);
+    }
+
+    private static Database openDatabase(Settings settings) {
+        if (settings.databaseUrl().isPresent()) {
+            return Database.postgres(settings.databaseUrl().get(), settings.databasePoolSize());
+        }
+        try {
+            return Database.sqlite(settings.dataDir());
+        } catch (DataDir.Unusable e) {
+            throw new Settings.Invalid("SPINDLE_DATA_DIR " + e.getMessage());
         }
     }
 

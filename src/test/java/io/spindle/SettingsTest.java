@@ -190,6 +190,26 @@ class SettingsTest {
 
     // ---- the command line
 
+    @Test
+    void helpNamesEveryCommandAndTheLaunchersOwnVariable() {
+        assertThat(Main.help()).contains("spindle serve", "spindle test", "spindle bench", "spindle --version", "spindle --help",
+                "SPINDLE_JAVA_OPTS", "-Xmx1g");
+    }
+
+    @Test
+    void versionPrintsTheMavenProjectVersion() throws Exception {
+        String pom = Files.readString(Path.of("pom.xml"));
+        String version = pom.replaceFirst("(?s).*?<artifactId>spindle</artifactId>\\s*<version>([^<]+)</version>.*", "$1");
+        assertThat(version).matches("[0-9][0-9A-Za-z.-]*");
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.spindle.Main", "--version").redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(process.exitValue()).isZero();
+        assertThat(out).isEqualTo("spindle " + version + System.lineSeparator());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "SPINDLE_PORT           | not-a-port",

@@ -5,7 +5,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -40,36 +39,49 @@ public final class Database implements AutoCloseable {
     private final Dialect dialect;
     /** SQLite's writes, one transaction at a time (group commit); null on PostgreSQL. */
     private final SqliteWriter sqliteWriter;
+    /** What closing releases besides the pool: SQLite's data directory lock. */
+    private final Runnable release;
 
-    private Database(HikariDataSource pool, Dialect dialect) {
+    private Database(HikariDataSource pool, Dialect dialect, Runnable release) {
         this.pool = pool;
         this.dialect = dialect;
+        this.release = release;
         this.sqliteWriter = dialect == Dialect.SQLITE ? new SqliteWriter(pool) : null;
         try {
             Flyway.configure().dataSource(pool).locations(dialect.migrations).load().migrate();
         } catch (RuntimeException e) {
-            pool.close();
+            close();
             throw e;
         }
     }
 
-    /** SQLite in {@code dataDir/spindle.db}: WAL, so an answered write survives a kill -9. */
+    /**
+     * SQLite in {@code dataDir/spindle.db}: WAL, so an answered write survives a kill -9. The
+     * directory stays locked to this process until {@link #close} ({@link DataDir}).
+     *
+     * @throws DataDir.Unusable when the directory cannot be created, written or locked
+     */
     public static Database sqlite(Path dataDir) {
+        DataDir dir = DataDir.open(dataDir);
         try {
-            Files.createDirectories(dataDir);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("cannot create data directory " + dataDir + ": " + e.getMessage(), e);
+            return sqlite(dir);
+        } catch (RuntimeException e) {
+            dir.close();
+            throw e;
         }
+    }
+
+    private static Database sqlite(DataDir dir) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("spindle-sqlite");
-        config.setJdbcUrl("jdbc:sqlite:" + dataDir.resolve("spindle.db").toAbsolutePath());
+        config.setJdbcUrl("jdbc:sqlite:" + dir.databaseFile());
         config.addDataSourceProperty("journal_mode", "WAL");
         // NORMAL in WAL mode loses nothing on a process crash; only a power cut can drop the last commits.
         config.addDataSourceProperty("synchronous", "NORMAL");
         config.addDataSourceProperty("busy_timeout", "30000");
         config.addDataSourceProperty("foreign_keys", "true");
         config.setMaximumPoolSize(8);
-        return new Database(new HikariDataSource(config), Dialect.SQLITE);
+        return new Database(new HikariDataSource(config), Dialect.SQLITE, dir::close);
     }
 
     /** PostgreSQL from a {@code postgresql://user:pass@host:port/db} or {@code jdbc:postgresql://} URL. */
@@ -93,9 +105,12 @@ public final class Database implements AutoCloseable {
         }
         // Flyway holds two connections while it migrates PostgreSQL; a pool of one would wait for itself.
         config.setMaximumPoolSize(Math.max(2, poolSize));
+        // Open connections as load needs them (idle ones close after 10 minutes) rather than holding the
+        // whole pool open from the start: several nodes (and test suites) share one server's connection limit.
+        config.setMinimumIdle(Math.min(2, poolSize));
         // Fail fast when the database is away, so /readyz and requests answer within seconds.
         config.setConnectionTimeout(5_000);
-        return new Database(new HikariDataSource(config), Dialect.POSTGRESQL);
+        return new Database(new HikariDataSource(config), Dialect.POSTGRESQL, () -> { });
     }
 
     public Dialect dialect() {
@@ -139,5 +154,6 @@ public final class Database implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
+        release.run();
     }
 }

@@ -179,10 +179,11 @@ class CrashRecoveryTest {
     /**
      * The replacement node (another SPINDLE_NODE_ID, 3 s leases) is started while node-a still writes the answer, then
      * node-a is killed: a JVM here takes longer than a 3 s lease to start, so only a node already up can show that it
-     * waits for the lease and does not take the run over at once.
+     * waits for the lease and does not take the run over at once. Two live nodes share PostgreSQL only: a second
+     * process on a SQLite data directory is refused (StartupTest).
      */
     @ParameterizedTest
-    @EnumSource(value = Storage.class, names = "SQLITE")
+    @EnumSource(value = Storage.class, names = "POSTGRESQL")
     void anotherNodeTakesTheRunOverOnceTheLeaseRunsOut(Storage storage) throws Exception {
         begin("lease-takeover-" + storage.name().toLowerCase(), storage);
         Map<String, String> nodeA = env("node-a");

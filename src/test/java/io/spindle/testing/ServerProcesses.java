@@ -24,11 +24,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ServerProcesses implements AutoCloseable {
     private static final long READY_TIMEOUT_MS = 90_000;
+    /** PostgreSQL connections per server: tests share one PostgreSQL and its limit of 100 connections. */
+    static final String POOL_SIZE = "4";
     /** The exit status of a JVM ended by SIGKILL. */
     public static final int SIGKILL_EXIT = 128 + 9;
 
     /** A started server: its process, its port and a raw client for it. */
     public record Server(Process process, int port, Api api) {}
+
+    /** A server that ended by itself: its exit status and what it wrote. */
+    public record Exited(int status, List<String> stdout, List<String> stderr) {}
 
     private final Path log;
     private final List<Process> processes = new ArrayList<>();
@@ -70,15 +75,7 @@ public final class ServerProcesses implements AutoCloseable {
     /** {@link #start(Map)} with extra JVM options, e.g. {@code -Djava.util.logging.config.file=...}. */
     public Server start(Map<String, String> settings, List<String> jvmOptions) throws IOException, InterruptedException {
         int port = freePort();
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("--enable-native-access=ALL-UNNAMED");
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.spindle.Main", "serve"));
-        ProcessBuilder builder = new ProcessBuilder(command);
-        builder.environment().keySet().removeIf(name -> name.startsWith("SPINDLE_"));
-        builder.environment().putAll(settings);
-        builder.environment().put("SPINDLE_PORT", Integer.toString(port));
+        ProcessBuilder builder = serve(settings, port, jvmOptions);
         builder.redirectErrorStream(true);
         builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         note("starting on port " + port + " with " + settings);
@@ -103,6 +100,45 @@ public final class ServerProcesses implements AutoCloseable {
             }
             Thread.sleep(100);
         }
+    }
+
+    /**
+     * Runs {@code serve} on the given port with these settings, for a start that must fail: waits until the process
+     * exits by itself (failing the test if it still runs after the ready time-out) and returns what it wrote.
+     */
+    public Exited startExpectingExit(Map<String, String> settings, int port) throws IOException, InterruptedException {
+        String name = "exit-" + (processes.size() + 1);
+        Path out = log.resolveSibling(log.getFileName() + "." + name + ".out");
+        Path err = log.resolveSibling(log.getFileName() + "." + name + ".err");
+        ProcessBuilder builder = serve(settings, port, List.of());
+        builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+        note("starting on port " + port + " with " + settings + ", expecting it to exit; output in " + out.getFileName() + ", "
+                + err.getFileName());
+        Process process = builder.start();
+        processes.add(process);
+        if (!process.waitFor(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+            fail("server still running after " + READY_TIMEOUT_MS + " ms; stderr:\n" + Files.readString(err));
+        }
+        note("pid " + process.pid() + " exited with " + process.exitValue());
+        return new Exited(process.exitValue(), Files.readAllLines(out), Files.readAllLines(err));
+    }
+
+    /**
+     * {@code java io.spindle.Main serve} with these settings and every other {@code SPINDLE_} variable of the test's
+     * environment removed; PostgreSQL pools are small unless the settings say otherwise.
+     */
+    private static ProcessBuilder serve(Map<String, String> settings, int port, List<String> jvmOptions) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.spindle.Main", "serve"));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().keySet().removeIf(name -> name.startsWith("SPINDLE_"));
+        builder.environment().put("SPINDLE_DATABASE_POOL_SIZE", POOL_SIZE);
+        builder.environment().putAll(settings);
+        builder.environment().put("SPINDLE_PORT", Integer.toString(port));
+        return builder;
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed or closed. Waits until the process is gone. */

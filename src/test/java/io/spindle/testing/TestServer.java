@@ -10,23 +10,30 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A Spindle server inside the test JVM, on a free port, with its own SQLite directory or PostgreSQL
  * database; or, as {@link Storage#CLUSTER}, three nodes on one PostgreSQL database whose SDK client
- * sends each request to the next node in turn.
+ * sends each request to the next node in turn. PostgreSQL nodes keep small pools ({@link #POOL_SIZE}): the suite shares
+ * one PostgreSQL and its limit of 100 connections with whatever else uses it.
  */
 public final class TestServer implements AutoCloseable {
     private static final int CLUSTER_NODES = 3;
+    /** PostgreSQL connections per node (SPINDLE_DATABASE_POOL_SIZE), unless a test sets its own. */
+    public static final String POOL_SIZE = ServerProcesses.POOL_SIZE;
 
     private final List<Spindle> nodes;
     private final Spindle spindle;
     private final String apiKey;
+    /** The database this server made for itself, dropped by {@link #close}. */
+    private final Optional<String> ownDatabase;
 
-    private TestServer(List<Spindle> nodes, String apiKey) {
+    private TestServer(List<Spindle> nodes, String apiKey, Optional<String> ownDatabase) {
         this.nodes = nodes;
         this.spindle = nodes.getFirst();
         this.apiKey = apiKey;
+        this.ownDatabase = ownDatabase;
     }
 
     /** SQLite, PostgreSQL, or three nodes sharing one PostgreSQL database. */
@@ -38,19 +45,21 @@ public final class TestServer implements AutoCloseable {
 
     /**
      * Starts a server; {@code env} adds or overrides settings (e.g. SPINDLE_API_KEYS). On PostgreSQL, a fresh database
-     * is made unless {@code env} names one (SPINDLE_DATABASE_URL): several nodes of one cluster share it.
+     * is made (and dropped by {@link #close}) unless {@code env} names one (SPINDLE_DATABASE_URL): several nodes of one
+     * cluster share it.
      */
     public static TestServer start(Storage storage, Map<String, String> env) {
         Map<String, String> settings = new HashMap<>();
         settings.put("SPINDLE_PORT", "0");
+        settings.put("SPINDLE_DATABASE_POOL_SIZE", POOL_SIZE);
         try {
             settings.put("SPINDLE_DATA_DIR", Files.createTempDirectory("spindle-test").toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (storage != Storage.SQLITE && !env.containsKey("SPINDLE_DATABASE_URL")) {
-            settings.put("SPINDLE_DATABASE_URL", TestPostgres.freshDatabase());
-        }
+        Optional<String> ownDatabase = storage != Storage.SQLITE && !env.containsKey("SPINDLE_DATABASE_URL")
+                ? Optional.of(TestPostgres.freshDatabase()) : Optional.empty();
+        ownDatabase.ifPresent(url -> settings.put("SPINDLE_DATABASE_URL", url));
         settings.putAll(env);
         String firstKey = settings.getOrDefault("SPINDLE_API_KEYS", "").split("[,:]")[0].trim();
         List<Spindle> nodes = new ArrayList<>();
@@ -63,9 +72,10 @@ public final class TestServer implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             nodes.forEach(Spindle::close);
+            ownDatabase.ifPresent(TestPostgres::dropDatabase);
             throw e;
         }
-        return new TestServer(List.copyOf(nodes), firstKey.isEmpty() ? null : firstKey);
+        return new TestServer(List.copyOf(nodes), firstKey.isEmpty() ? null : firstKey, ownDatabase);
     }
 
     public String baseUrl() {
@@ -97,5 +107,6 @@ public final class TestServer implements AutoCloseable {
     @Override
     public void close() {
         nodes.forEach(Spindle::close);
+        ownDatabase.ifPresent(TestPostgres::dropDatabase);
     }
 }
