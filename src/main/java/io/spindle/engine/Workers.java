@@ -158,14 +158,15 @@ final class Workers<J extends Workers.Job> {
 
     /** Stops claiming, asks the running jobs to stop, waits briefly for them and hands their rows back. */
     void close(String reason) {
+        if (poller == null) {
+            return; // never started: the rows this node id holds may be a live process's (a refused second start)
+        }
         open = false;
-        if (poller != null) {
-            poller.interrupt();
-            try {
-                poller.join(2_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        poller.interrupt();
+        try {
+            poller.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         running.values().forEach(job -> job.stop(reason));
         long until = System.currentTimeMillis() + STOP_WAIT_MILLIS;

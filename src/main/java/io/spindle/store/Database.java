@@ -140,7 +140,8 @@ public final class Database implements AutoCloseable {
                 T result = work.run(c);
                 c.commit();
                 return result;
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException | RuntimeException | Error e) {
+                // an Error too: setAutoCommit(true) below would otherwise commit the half-done transaction
                 c.rollback();
                 throw e;
             } finally {

@@ -27,6 +27,17 @@ class PostgresStoreTest extends StoreContract {
     }
 
     @Test
+    void aWriteThatDiesOfAnErrorCommitsNothing() {
+        db.write(c -> Sql.update(c, "CREATE TABLE filler (n INTEGER PRIMARY KEY)"));
+        assertThatThrownBy(() -> db.write(c -> {
+            Sql.update(c, "INSERT INTO filler (n) VALUES (1)");
+            throw new AssertionError("dies after its insert");
+        })).isInstanceOf(AssertionError.class);
+        boolean committed = db.read(c -> Sql.exists(c, "SELECT 1 FROM filler"));
+        assertThat(committed).isFalse();
+    }
+
+    @Test
     void openingAnUnreachableDatabaseFailsAtOnce() throws Exception {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {
