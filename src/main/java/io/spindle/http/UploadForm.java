@@ -1,6 +1,7 @@
 package io.spindle.http;
 
 import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.ContentDisposition;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.RequestException;
@@ -55,7 +56,10 @@ final class UploadForm {
         }
         return parsing(() -> {
             ReadablePart part = parts.next();
-            return Optional.of(new Part(part.name(), part.fileName(), new Parsed(part.inputStream())));
+            // the parser calls a part without a name "part_<n>": a form field must have one
+            String name = part.partHeaders().first(HeaderNames.CONTENT_DISPOSITION).map(ContentDisposition::parse)
+                    .flatMap(ContentDisposition::contentName).orElseThrow(() -> ApiException.invalid(MALFORMED));
+            return Optional.of(new Part(name, part.fileName(), new Parsed(part.inputStream())));
         });
     }
 
