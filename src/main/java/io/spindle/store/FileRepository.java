@@ -92,8 +92,7 @@ public final class FileRepository {
 
     /** Deletes a file, its bytes, and every reference to it ({@link #detach}); false when the project has no such file. */
     public boolean delete(String project, String id) {
-        return blobs.delete(id, c -> Sql.exists(c, "SELECT 1 FROM files WHERE project = ? AND id = ? AND (" + NOT_EXPIRED + ")",
-                project, id, now()) && remove(c, project, id));
+        return blobs.delete(id, c -> deleteRow(c, project, id, true));
     }
 
     /** Deletes the files past their {@code expires_at}, as if deleted through the API; returns how many. */
@@ -111,7 +110,7 @@ public final class FileRepository {
         });
         int deleted = 0;
         for (Expired e : expired) {
-            deleted += blobs.delete(e.id(), c -> remove(c, e.project(), e.id())) ? 1 : 0;
+            deleted += blobs.delete(e.id(), c -> deleteRow(c, e.project(), e.id(), false)) ? 1 : 0;
         }
         if (deleted > 0) {
             LOG.fine("deleted " + deleted + " expired file(s)");
@@ -119,11 +118,22 @@ public final class FileRepository {
         return deleted;
     }
 
-    private boolean remove(Connection c, String project, String id) throws SQLException {
-        Sql.keepCursor(c, "files", project, id);
-        if (Sql.update(c, "DELETE FROM files WHERE project = ? AND id = ?", project, id) == 0) {
+    /**
+     * Deletes a file's row (an expired one too unless {@code unexpiredOnly}), keeping its place as a
+     * page cursor, and lets go of the file everywhere; false when there was no such row. The row is
+     * locked first on PostgreSQL, so that two deletes of one file (two nodes sweeping, a client's
+     * retry) take turns and the second finds nothing.
+     */
+    private boolean deleteRow(Connection c, String project, String id, boolean unexpiredOnly) throws SQLException {
+        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        boolean found = unexpiredOnly
+                ? Sql.exists(c, "SELECT 1 FROM files WHERE project = ? AND id = ? AND (" + NOT_EXPIRED + ")" + lock, project, id, now())
+                : Sql.exists(c, "SELECT 1 FROM files WHERE project = ? AND id = ?" + lock, project, id);
+        if (!found) {
             return false;
         }
+        Sql.keepCursor(c, "files", project, id);
+        Sql.update(c, "DELETE FROM files WHERE project = ? AND id = ?", project, id);
         detach(c, project, id);
         return true;
     }
