@@ -13,6 +13,8 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.Optional;
 
 /**
@@ -28,9 +30,9 @@ final class UploadForm {
     /** A part of the form: its field name, the file name it came with (file parts), and its bytes. */
     record Part(String name, Optional<String> fileName, InputStream content) {}
 
-    private final MultiPart parts;
+    private final Iterator<ReadablePart> parts;
 
-    private UploadForm(MultiPart parts) {
+    private UploadForm(Iterator<ReadablePart> parts) {
         this.parts = parts;
     }
 
@@ -46,12 +48,14 @@ final class UploadForm {
             throw ApiException.invalid("Invalid Content-Type header (" + type.get().text()
                     + "): multipart/form-data needs a boundary parameter.");
         }
-        return new UploadForm(req.content().hasEntity() ? parsing(() -> req.content().as(MultiPart.class)) : null);
+        return new UploadForm(req.content().hasEntity()
+                ? parsing(() -> req.content().as(MultiPart.class))
+                : Collections.emptyIterator());
     }
 
     /** The next part, or empty after the last. */
     Optional<Part> next() {
-        if (parts == null || !parsing(parts::hasNext)) {
+        if (!parsing(parts::hasNext)) {
             return Optional.empty();
         }
         return parsing(() -> {
@@ -63,7 +67,7 @@ final class UploadForm {
         });
     }
 
-    /** A part's bytes as a stream that fails with a 413 naming {@code param} past {@code maxBytes}. */
+    /** A part's bytes as a stream that fails with a 413 naming the part past {@code maxBytes}. */
     static InputStream limited(Part part, long maxBytes, String tooLarge) {
         return new FilterInputStream(part.content()) {
             private long count;
