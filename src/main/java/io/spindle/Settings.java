@@ -53,7 +53,7 @@ public record Settings(
             new Variable("SPINDLE_LEASE_SECONDS", "30", "A node that stops heartbeating loses its runs to other nodes after this many seconds."),
             new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue. 0 makes an API-only node that executes none."),
             new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
-            new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted request body in bytes; larger bodies get 413."),
+            new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted JSON request body in bytes; larger bodies get 413. File uploads: SPINDLE_MAX_FILE_BYTES."),
             new Variable("SPINDLE_MAX_FILE_BYTES", "536870912", "Largest file accepted by POST /v1/files, in bytes; larger files get 413."));
 
     public static final String DEFAULT_PROJECT = "default";
