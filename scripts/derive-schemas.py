@@ -35,6 +35,7 @@ ROOTS = [
     "RunObject", "ListRunsResponse",
     "RunStepObject", "ListRunStepsResponse",
     "RunStepDeltaObject", "MessageDeltaObject",
+    "OpenAIFile", "ListFilesResponse", "DeleteFileResponse",
     "ErrorResponse", "Error",
     "AssistantStreamEvent",  # and, transitively, every *StreamEvent schema it lists
 ]
@@ -80,6 +81,10 @@ COMMENT = {
         "(b) In every List*Response schema, first_id and last_id also allow null "
         "(anyOf with {\"type\": \"null\"}): the spec requires strings, but the real API "
         "returned null for both on an empty page.",
+        "(c) In OpenAIFile, expires_at and status_details also allow null (anyOf with "
+        "{\"type\": \"null\"}): the real API returned null for both on every file without an "
+        "expiry; and purpose also allows 'evals', a purpose CreateFileRequest accepts on upload "
+        "and the file then carries.",
     ],
     "regenerate": ("from the repo root, python3 scripts/derive-schemas.py "
                    "[path/to/openai-openapi.yaml] (default ../shared/spec/openai-openapi.yaml; "
@@ -208,6 +213,13 @@ def main(argv):
                 if key not in schema.get("properties", {}):
                     fail("%s has no property %s" % (name, key))
                 schema["properties"][key] = allow_null(schema["properties"][key])
+
+    # (c) Files: what the live API sent and the upload accepts.
+    file_props = derived["OpenAIFile"]["properties"]
+    for key in ("expires_at", "status_details"):
+        file_props[key] = allow_null(file_props[key])
+    if "evals" not in file_props["purpose"]["enum"]:
+        file_props["purpose"]["enum"] = file_props["purpose"]["enum"] + ["evals"]
 
     # JSON Schema requires "$comment" to be a string: one paragraph per line.
     comment = "\n".join([COMMENT["source"], COMMENT["content"],

@@ -20,6 +20,7 @@ public record Settings(
         int databasePoolSize,
         Map<String, String> apiKeys,
         long maxBodyBytes,
+        long maxFileBytes,
         String nodeId,
         Upstream upstream,
         Runs runs) {
@@ -52,7 +53,8 @@ public record Settings(
             new Variable("SPINDLE_LEASE_SECONDS", "30", "A node that stops heartbeating loses its runs to other nodes after this many seconds."),
             new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue. 0 makes an API-only node that executes none."),
             new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
-            new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted request body in bytes; larger bodies get 413."));
+            new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted JSON request body in bytes; larger bodies get 413. File uploads: SPINDLE_MAX_FILE_BYTES."),
+            new Variable("SPINDLE_MAX_FILE_BYTES", "536870912", "Largest file accepted by POST /v1/files, in bytes; larger files get 413."));
 
     public static final String DEFAULT_PROJECT = "default";
 
@@ -75,6 +77,7 @@ public record Settings(
             throw new Invalid("SPINDLE_API_KEYS must be set to listen on the non-loopback address SPINDLE_HOST=" + host);
         }
         long maxBody = intValue(env, "SPINDLE_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, Integer.MAX_VALUE);
+        long maxFile = longValue(env, "SPINDLE_MAX_FILE_BYTES", 512L * 1024 * 1024, 1, 1L << 40);
         String nodeId = value(env, "SPINDLE_NODE_ID").orElseGet(() -> hostName() + ":" + port);
         Upstream upstream = new Upstream(
                 upstreamUrl(value(env, "SPINDLE_UPSTREAM_URL").orElse("https://api.openai.com/v1")),
@@ -89,7 +92,7 @@ public record Settings(
                 intValue(env, "SPINDLE_MAX_TOOL_ROUNDS", 50, 1, 10_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_LEASE_SECONDS", 30, 2, 3_600)),
                 intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 0, 100_000));
-        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, nodeId, upstream, runs);
+        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs);
     }
 
     public boolean authRequired() {
@@ -102,12 +105,16 @@ public record Settings(
     }
 
     private static int intValue(Map<String, String> env, String name, int fallback, int min, int max) {
+        return (int) longValue(env, name, fallback, min, max);
+    }
+
+    private static long longValue(Map<String, String> env, String name, long fallback, long min, long max) {
         Optional<String> raw = value(env, name);
         if (raw.isEmpty()) {
             return fallback;
         }
         try {
-            int v = Integer.parseInt(raw.get());
+            long v = Long.parseLong(raw.get());
             if (v < min || v > max) {
                 throw new Invalid(name + " must be between " + min + " and " + max + ", got " + v);
             }

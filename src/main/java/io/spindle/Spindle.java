@@ -7,14 +7,22 @@ import io.spindle.http.ApiServer;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunQueue;
 import io.spindle.upstream.ChatClient;
+import io.spindle.upstream.ChatModel;
 import io.spindle.store.DataDir;
 import io.spindle.store.Database;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Store;
+import io.spindle.store.FileRepository;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.time.InstantSource;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /** One running Spindle: storage opened from the settings and the HTTP server on top. */
@@ -24,16 +32,21 @@ public final class Spindle implements AutoCloseable {
     /** The operating system's text for EADDRINUSE, as the JDK reports it in a BindException. */
     private static final String ADDRESS_IN_USE = "Address already in use";
 
+    /** How often files past their expires_at are deleted for good (they read as deleted at once). */
+    private static final Duration FILE_EXPIRY_SWEEP = Duration.ofMinutes(1);
+
     private final Store store;
     private final ChatClient chat;
     private final RunEngine engine;
     private final WebServer server;
+    private final ScheduledExecutorService housekeeping;
 
-    private Spindle(Store store, ChatClient chat, RunEngine engine, WebServer server) {
+    private Spindle(Store store, ChatClient chat, RunEngine engine, WebServer server, ScheduledExecutorService housekeeping) {
         this.store = store;
         this.chat = chat;
         this.engine = engine;
         this.server = server;
+        this.housekeeping = housekeeping;
     }
 
     /**
@@ -45,26 +58,36 @@ public final class Spindle implements AutoCloseable {
      * @throws Settings.Invalid when the port or the data directory cannot be used (one line)
      */
     public static Spindle start(Settings settings, InstantSource clock) {
+        return start(settings, clock, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(Settings, InstantSource)}, with every model call of runs going through {@code modelCalls}. */
+    public static Spindle start(Settings settings, InstantSource clock, UnaryOperator<ChatModel> modelCalls) {
         checkPortFree(settings);
         Database db = openDatabase(settings);
         Store store = new JdbcStore(db);
+        FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
         Settings.Upstream up = settings.upstream();
         ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase()));
         Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
         RunEngine engine;
         WebServer server;
         try {
-            engine = new RunEngine(store, new RunQueue(db), chat, cluster, settings, clock);
+            engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
-            server = listen(settings, store, runs, clock);
+            server = listen(settings, store, files, runs, clock);
         } catch (RuntimeException e) {
             // The engine never started, and must not be closed: closing hands back this node id's runs.
             chat.close();
             store.close();
             throw e;
         }
+        ScheduledExecutorService housekeeping;
         try {
             engine.start();
+            housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("file-expiry").factory());
+            housekeeping.scheduleWithFixedDelay(() -> deleteExpired(files), FILE_EXPIRY_SWEEP.toSeconds(),
+                    FILE_EXPIRY_SWEEP.toSeconds(), TimeUnit.SECONDS);
         } catch (RuntimeException e) {
             engine.close();
             server.stop();
@@ -82,7 +105,7 @@ public final class Spindle implements AutoCloseable {
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
                 + "/v1; model endpoint " + up.url());
-        return new Spindle(store, chat, engine, server);
+        return new Spindle(store, chat, engine, server, housekeeping);
     }
 
     /**
@@ -102,8 +125,8 @@ public final class Spindle implements AutoCloseable {
     }
 
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
-    private static WebServer listen(Settings settings, Store store, Runs runs, InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, runs, clock);
+    private static WebServer listen(Settings settings, Store store, FileRepository files, Runs runs, InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, runs, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");
@@ -130,6 +153,14 @@ public final class Spindle implements AutoCloseable {
         }
     }
 
+    private static void deleteExpired(FileRepository files) {
+        try {
+            files.deleteExpired();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "deleting expired files failed; trying again in " + FILE_EXPIRY_SWEEP.toSeconds() + " s", e);
+        }
+    }
+
     public int port() {
         return server.port();
     }
@@ -145,6 +176,7 @@ public final class Spindle implements AutoCloseable {
      */
     @Override
     public void close() {
+        housekeeping.shutdownNow();
         engine.close();
         server.stop();
         chat.close();

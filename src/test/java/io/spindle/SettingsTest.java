@@ -49,6 +49,19 @@ class SettingsTest {
         assertThat(s.upstream().url()).isEqualTo(URI.create("https://api.openai.com/v1"));
         assertThat(s.upstream().apiKey()).isEmpty();
         assertThat(s.maxBodyBytes()).isEqualTo(16L * 1024 * 1024);
+        assertThat(s.maxFileBytes()).isEqualTo(512L * 1024 * 1024);
+    }
+
+    @Test
+    void maxFileBytesMayExceedTheJsonLimitAndTwoGigabytes() {
+        assertThat(settings("SPINDLE_MAX_FILE_BYTES", "1").maxFileBytes()).isEqualTo(1);
+        assertThat(settings("SPINDLE_MAX_FILE_BYTES", "10737418240").maxFileBytes()).isEqualTo(10L * 1024 * 1024 * 1024);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"big", "0", "-1", "1.5", "2199023255553"})
+    void badMaxFileBytesIsRefusedByName(String value) {
+        assertInvalid("SPINDLE_MAX_FILE_BYTES", "SPINDLE_MAX_FILE_BYTES", value);
     }
 
     @Test

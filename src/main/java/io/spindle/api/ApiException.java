@@ -10,7 +10,8 @@ public final class ApiException extends RuntimeException {
         INVALID_REQUEST(400, "invalid_request_error"),
         AUTHENTICATION(401, "invalid_request_error"),
         NOT_FOUND(404, "invalid_request_error"),
-        METHOD_NOT_ALLOWED(405, "invalid_request_error");
+        METHOD_NOT_ALLOWED(405, "invalid_request_error"),
+        TOO_LARGE(413, "invalid_request_error");
 
         public final int status;
         public final String type;

@@ -10,7 +10,12 @@ import java.util.function.Function;
 public record ListQuery(int limit, boolean ascending, String after, String before) {
 
     public static ListQuery parse(Function<String, String> queryParam) {
-        int limit = 20;
+        return parse(queryParam, 20, 100);
+    }
+
+    /** For lists with other bounds, e.g. {@code GET /files}: 1–10,000, default 10,000. */
+    public static ListQuery parse(Function<String, String> queryParam, int defaultLimit, int maxLimit) {
+        int limit = defaultLimit;
         String rawLimit = queryParam.apply("limit");
         if (rawLimit != null) {
             try {
@@ -23,8 +28,8 @@ public record ListQuery(int limit, boolean ascending, String after, String befor
                 throw ApiException.invalid("Invalid 'limit': integer below minimum value. Expected a value >= 1, but got "
                         + limit + " instead.", "limit", "integer_below_min_value");
             }
-            if (limit > 100) {
-                throw ApiException.invalid("Invalid 'limit': integer above maximum value. Expected a value <= 100, but got "
+            if (limit > maxLimit) {
+                throw ApiException.invalid("Invalid 'limit': integer above maximum value. Expected a value <= " + maxLimit + ", but got "
                         + limit + " instead.", "limit", "integer_above_max_value");
             }
         }

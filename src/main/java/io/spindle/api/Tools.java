@@ -148,6 +148,24 @@ public final class Tools {
         return out;
     }
 
+    /**
+     * Removes a deleted file from {@code tool_resources.code_interpreter.file_ids} of an assistant or
+     * thread (its stored JSON, changed in place); true when the file was there.
+     */
+    public static boolean detachFile(JsonNode object, String fileId) {
+        if (!(object.path("tool_resources").path("code_interpreter").path("file_ids") instanceof ArrayNode ids)) {
+            return false;
+        }
+        boolean removed = false;
+        for (int i = ids.size() - 1; i >= 0; i--) {
+            if (fileId.equals(ids.get(i).asText())) {
+                ids.remove(i);
+                removed = true;
+            }
+        }
+        return removed;
+    }
+
     /** Adds the empty {@code code_interpreter.file_ids} resource the live API showed once the tool is enabled. */
     public static ObjectNode withToolDefaults(JsonNode resources, JsonNode tools) {
         ObjectNode out = resources == null ? Json.object() : (ObjectNode) resources.deepCopy();

@@ -1,17 +1,12 @@
 package io.spindle.engine;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.Settings;
 import io.spindle.api.RunObject;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
-import io.spindle.upstream.Cancellation;
-import io.spindle.upstream.ChatClient;
-import io.spindle.upstream.ChatListener;
-import io.spindle.upstream.ChatResult;
-import io.spindle.upstream.UpstreamException;
+import io.spindle.upstream.ChatModel;
 import java.time.InstantSource;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,7 +29,7 @@ public final class RunEngine implements AutoCloseable {
     private final Store store;
     private final RunQueue queue;
     private final Workers<RunExecution> workers;
-    private final Chat chat;
+    private final ChatModel chat;
     private final Settings.Runs settings;
     private final int contextTokens;
     private final String node;
@@ -47,18 +42,8 @@ public final class RunEngine implements AutoCloseable {
             .toArray(ReentrantLock[]::new);
     private final ScheduledExecutorService scheduler;
 
-    /** The model call a run makes: {@link ChatClient#complete}. */
-    @FunctionalInterface
-    interface Chat {
-        ChatResult complete(ObjectNode body, ChatListener listener, Cancellation cancellation) throws UpstreamException;
-    }
-
     /** @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite) */
-    public RunEngine(Store store, RunQueue queue, ChatClient chat, Notifications cluster, Settings settings, InstantSource clock) {
-        this(store, queue, chat::complete, cluster, settings, clock);
-    }
-
-    RunEngine(Store store, RunQueue queue, Chat chat, Notifications cluster, Settings settings, InstantSource clock) {
+    public RunEngine(Store store, RunQueue queue, ChatModel chat, Notifications cluster, Settings settings, InstantSource clock) {
         this.store = store;
         this.cluster = cluster;
         if (cluster != null) {
@@ -177,7 +162,7 @@ public final class RunEngine implements AutoCloseable {
         }
     }
 
-    Chat chat() {
+    ChatModel chat() {
         return chat;
     }
 

@@ -2,6 +2,7 @@ package io.spindle.http;
 
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpException;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -18,6 +19,7 @@ import java.util.logging.Logger;
 /** Turns every failure into OpenAI's error body; internal faults are logged with their stack trace. */
 final class Errors {
     private static final Logger LOG = Logger.getLogger(Errors.class.getName());
+    static final String TOO_LARGE_MESSAGE = "Request body too large. Reduce the size of the request body and try again.";
     static final String SERVER_ERROR_MESSAGE = "The server had an error processing your request. Sorry about that! "
             + "You can retry your request, or contact us through our help center at help.openai.com if you keep seeing this error.";
 
@@ -33,6 +35,10 @@ final class Errors {
     }
 
     static void api(ServerRequest req, ServerResponse res, ApiException e) {
+        if (e.kind() == ApiException.Kind.TOO_LARGE) {
+            // as Helidon does for its own 413: close rather than read the rest of a body that may be huge
+            res.header(HeaderValues.CONNECTION_CLOSE);
+        }
         Http.send(res, Status.create(e.kind().status),
                 body(e.getMessage(), e.kind().type, e.param(), e.code()));
     }
@@ -44,7 +50,7 @@ final class Errors {
             return;
         }
         Status status = e.status();
-        String message = status.code() == 413 ? tooLargeMessage() : e.getMessage();
+        String message = status.code() == 413 ? TOO_LARGE_MESSAGE : e.getMessage();
         Http.send(res, status, body(message, "invalid_request_error", null, null));
     }
 
@@ -71,7 +77,7 @@ final class Errors {
 
     /** Failures Helidon answers before routing (unparseable request, body over the limit, ...). */
     static final DirectHandler DIRECT = (request, eventType, status, headers, message) -> {
-        String text = status.code() == 413 ? tooLargeMessage() : message == null || message.isBlank() ? status.reasonPhrase() : message;
+        String text = status.code() == 413 ? TOO_LARGE_MESSAGE : message == null || message.isBlank() ? status.reasonPhrase() : message;
         headers.set(HeaderNames.CONTENT_TYPE, Http.JSON);
         // AccessFilter never ran for these, so add the headers every answer carries
         headers.set(Http.REQUEST_ID, Ids.request());
@@ -83,8 +89,4 @@ final class Errors {
                 .keepAlive(eventType.keepAlive())
                 .build();
     };
-
-    private static String tooLargeMessage() {
-        return "Request body too large. Reduce the size of the request body and try again.";
-    }
 }

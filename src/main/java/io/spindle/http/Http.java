@@ -42,16 +42,27 @@ final class Http {
         return req.query().first(name).orElse(null);
     }
 
-    /** The request body as JSON; an absent body reads as {@code {}}. */
+    /**
+     * The request body as JSON; an absent body reads as {@code {}}. A body over
+     * {@code SPINDLE_MAX_BODY_BYTES} gets 413, read no further than the limit (the server's own limit
+     * is the larger one file uploads need).
+     */
     static JsonNode body(ServerRequest req) {
         if (!req.content().hasEntity()) {
             return Json.object();
         }
+        long limit = req.context().get(BodyLimit.class).orElseThrow().bytes();
+        if (req.headers().contentLength().orElse(0) > limit) {
+            throw tooLarge();
+        }
         byte[] bytes;
         try (InputStream in = req.content().inputStream()) {
-            bytes = in.readAllBytes();
+            bytes = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+        if (bytes.length > limit) {
+            throw tooLarge();
         }
         if (isBlank(bytes)) {
             return Json.object();
@@ -65,6 +76,13 @@ final class Http {
                     + "valid JSON. If you have trouble figuring out how to fix this, please contact us through our help "
                     + "center at help.openai.com.)");
         }
+    }
+
+    /** The largest JSON body a route reads, set for each request from the settings. */
+    record BodyLimit(long bytes) {}
+
+    private static ApiException tooLarge() {
+        return new ApiException(ApiException.Kind.TOO_LARGE, Errors.TOO_LARGE_MESSAGE, null, null);
     }
 
     static void send(ServerResponse res, Object value) {

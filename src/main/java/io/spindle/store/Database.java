@@ -122,6 +122,30 @@ public final class Database implements AutoCloseable {
         return pool.getConnection();
     }
 
+    /**
+     * A pooled connection with a transaction begun, for a write that spans more than one call (a
+     * file streamed into PostgreSQL). Give it back with {@link #release}, committed or not.
+     */
+    Connection transaction() {
+        try {
+            Connection c = pool.getConnection();
+            c.setAutoCommit(false);
+            return c;
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    /** Rolls back what a {@link #transaction} did not commit and hands its connection back to the pool. */
+    static void release(Connection c) {
+        try (c) {
+            c.rollback();
+            c.setAutoCommit(true);
+        } catch (SQLException e) {
+            // a broken connection: closing it above lets the pool discard it
+        }
+    }
+
     public <T> T read(Work<T> work) {
         try (Connection c = pool.getConnection()) {
             return work.run(c);

@@ -54,7 +54,7 @@ public final class JdbcStore implements Store {
     @Override
     public boolean deleteAssistant(String project, String id) {
         return db.write(c -> {
-            keepCursor(c, "assistants", project, id);
+            Sql.keepCursor(c, "assistants", project, id);
             return Sql.update(c, "DELETE FROM assistants WHERE project = ? AND id = ?", project, id);
         }) == 1;
     }
@@ -151,7 +151,7 @@ public final class JdbcStore implements Store {
     @Override
     public boolean deleteMessage(String project, String threadId, String id) {
         return db.write(c -> {
-            keepCursor(c, "messages", project, id);
+            Sql.keepCursor(c, "messages", project, id);
             return Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id);
         }) == 1;
     }
@@ -168,12 +168,6 @@ public final class JdbcStore implements Store {
                 ? Sql.Scope.of(project).and("thread_id", threadId)
                 : Sql.Scope.of(project).and("thread_id", threadId).and("run_id", runId);
         return db.read(c -> Sql.page(c, "messages", scope, query));
-    }
-
-    /** Remembers where a deleted object stood, so that it still works as a page cursor. */
-    private static void keepCursor(Connection c, String table, String project, String id) throws SQLException {
-        Sql.update(c, "INSERT INTO deleted_cursors (id, project, created_at, seq) SELECT id, project, created_at, seq FROM "
-                + table + " WHERE project = ? AND id = ?", project, id);
     }
 
     // ---- runs and steps

@@ -19,23 +19,29 @@ final class Sql {
     private Sql() {}
 
 
-    /** The rows a list covers: a project's rows, narrowed by equal columns (e.g. thread_id). */
-    record Scope(String project, List<String> columns, List<Object> values) {
+    /** The rows a list covers: a project's rows, narrowed by conditions (e.g. {@code thread_id = ?}). */
+    record Scope(String project, List<String> conditions, List<Object> values) {
         static Scope of(String project) {
             return new Scope(project, List.of(), List.of());
         }
 
+        /** Narrows to rows whose {@code column} equals {@code value}. */
         Scope and(String column, Object value) {
-            List<String> c = new ArrayList<>(columns);
+            return where(column + " = ?", value);
+        }
+
+        /** Narrows by an SQL condition with its arguments. */
+        Scope where(String condition, Object... args) {
+            List<String> c = new ArrayList<>(conditions);
             List<Object> v = new ArrayList<>(values);
-            c.add(column);
-            v.add(value);
+            c.add(condition);
+            v.addAll(List.of(args));
             return new Scope(project, c, v);
         }
 
         String where() {
             StringBuilder sql = new StringBuilder("project = ?");
-            columns.forEach(column -> sql.append(" AND ").append(column).append(" = ?"));
+            conditions.forEach(condition -> sql.append(" AND (").append(condition).append(")"));
             return sql.toString();
         }
 
@@ -98,6 +104,12 @@ final class Sql {
             }
             return List.of(rs.getLong(1), rs.getLong(2));
         }
+    }
+
+    /** Remembers where a deleted object stood, so that it still works as a page cursor. */
+    static void keepCursor(Connection c, String table, String project, String id) throws SQLException {
+        update(c, "INSERT INTO deleted_cursors (id, project, created_at, seq) SELECT id, project, created_at, seq FROM "
+                + table + " WHERE project = ? AND id = ?", project, id);
     }
 
     static <T> Optional<T> one(Connection c, Class<T> type, String sql, Object... args) throws SQLException {

@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code [DONE]} or streaming altogether, and retries failures with backoff as long as nothing of
  * the answer has been handed on yet.
  */
-public final class ChatClient implements AutoCloseable {
+public final class ChatClient implements ChatModel, AutoCloseable {
 
     /** Where and how to call the model. */
     public record Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase) {}
@@ -69,7 +69,7 @@ public final class ChatClient implements AutoCloseable {
         });
     }
 
-    /** Calls the model; {@code listener} sees the answer as it streams in. */
+    @Override
     public ChatResult complete(ObjectNode body, ChatListener listener, Cancellation cancellation) throws UpstreamException {
         byte[] request = Json.writeBytes(body);
         for (int attempt = 0; ; attempt++) {

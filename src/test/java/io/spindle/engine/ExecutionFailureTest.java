@@ -19,6 +19,7 @@ import io.spindle.testing.FakeUpstream;
 import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.TestServer;
 import io.spindle.upstream.ChatListener;
+import io.spindle.upstream.ChatModel;
 import io.spindle.upstream.ChatResult;
 import java.time.Duration;
 import java.util.HashMap;
@@ -52,7 +53,7 @@ class ExecutionFailureTest {
     TestServer.Storage storage;
 
     private final FakeUpstream fake = FakeUpstream.start().respondWith(body -> Reply.text("a later run's answer"));
-    private ChatSeamServer server;
+    private TestServer server;
     private OpenAIClient sdk;
     /** Lets a stuck model call go on; counted down after each test, so that no execution stays stuck. */
     private final CountDownLatch release = new CountDownLatch(1);
@@ -72,11 +73,12 @@ class ExecutionFailureTest {
         }
     }
 
-    private void start(Map<String, String> env, UnaryOperator<RunEngine.Chat> wrap) {
+    private void start(Map<String, String> env, UnaryOperator<ChatModel> wrap) {
         Map<String, String> all = new HashMap<>(env);
         all.put("SPINDLE_UPSTREAM_URL", fake.baseUrl());
         all.put("SPINDLE_MAX_CONCURRENT_RUNS", "1");
-        server = ChatSeamServer.start(storage, all, wrap);
+        all.put("SPINDLE_POLL_AFTER_MS", "50");
+        server = TestServer.start(storage, all, wrap);
         sdk = server.sdk();
     }
 

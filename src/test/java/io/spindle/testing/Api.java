@@ -3,6 +3,7 @@ package io.spindle.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -92,6 +93,32 @@ public final class Api {
             request.header("Authorization", "Bearer " + apiKey);
         }
         return send(request.build());
+    }
+
+    /**
+     * A download ({@code GET /files/{id}/content}) that must succeed: the bytes as a stream. (An
+     * error answer is JSON: ask for it with {@link #get}, which validates it.)
+     */
+    public InputStream download(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(120)).GET();
+        if (apiKey != null) {
+            request.header("Authorization", "Bearer " + apiKey);
+        }
+        try {
+            HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            if (response.statusCode() != 200) {
+                try (InputStream in = response.body()) {
+                    throw new AssertionError("GET " + path + " answered " + response.statusCode() + ": "
+                            + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            return response.body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Sends any request (for tests that need full control) and validates the answer. */

@@ -2,6 +2,7 @@ package io.spindle.testing;
 
 import io.spindle.Settings;
 import io.spindle.Spindle;
+import io.spindle.upstream.ChatModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.Optional;
 
 /**
@@ -49,6 +51,11 @@ public final class TestServer implements AutoCloseable {
      * cluster share it.
      */
     public static TestServer start(Storage storage, Map<String, String> env) {
+        return start(storage, env, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(Storage, Map)}, with the runs' model calls passed through {@code modelCalls} (see {@link Spindle#start}). */
+    public static TestServer start(Storage storage, Map<String, String> env, UnaryOperator<ChatModel> modelCalls) {
         Map<String, String> settings = new HashMap<>();
         settings.put("SPINDLE_PORT", "0");
         settings.put("SPINDLE_DATABASE_POOL_SIZE", POOL_SIZE);
@@ -68,7 +75,7 @@ public final class TestServer implements AutoCloseable {
             for (int i = 1; i <= count; i++) {
                 Map<String, String> node = new HashMap<>(settings);
                 node.putIfAbsent("SPINDLE_NODE_ID", "test-node-" + i);
-                nodes.add(Spindle.start(Settings.fromEnvironment(node), InstantSource.system()));
+                nodes.add(Spindle.start(Settings.fromEnvironment(node), InstantSource.system(), modelCalls));
             }
         } catch (RuntimeException e) {
             nodes.forEach(Spindle::close);

@@ -31,7 +31,11 @@ public final class WireSchemas {
             rule("GET|POST", "/threads/" + ID + "/runs/" + ID, "RunObject"),
             rule("POST", "/threads/" + ID + "/runs/" + ID + "/(cancel|submit_tool_outputs)", "RunObject"),
             rule("GET", "/threads/" + ID + "/runs/" + ID + "/steps", "ListRunStepsResponse"),
-            rule("GET", "/threads/" + ID + "/runs/" + ID + "/steps/" + ID, "RunStepObject"));
+            rule("GET", "/threads/" + ID + "/runs/" + ID + "/steps/" + ID, "RunStepObject"),
+            rule("POST", "/files", "OpenAIFile"),
+            rule("GET", "/files", "ListFilesResponse"),
+            rule("GET", "/files/" + ID, "OpenAIFile"),
+            rule("DELETE", "/files/" + ID, "DeleteFileResponse"));
 
     private WireSchemas() {}
 
