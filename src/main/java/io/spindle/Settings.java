@@ -1,5 +1,6 @@
 package io.spindle;
 
+import io.spindle.upstream.Redaction;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -157,11 +158,12 @@ public record Settings(
         try {
             URI uri = URI.create(raw);
             if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new Invalid("SPINDLE_UPSTREAM_URL must be an http(s) URL, got '" + raw + "'");
+                throw new Invalid("SPINDLE_UPSTREAM_URL must be an http(s) URL, got '" + Redaction.patterns(raw) + "'");
             }
             return uri;
         } catch (IllegalArgumentException e) {
-            throw new Invalid("SPINDLE_UPSTREAM_URL is not a valid URL: '" + raw + "'");
+            // The message leaves the value out: it may hold a password.
+            throw new Invalid("SPINDLE_UPSTREAM_URL is not a valid URL; expected e.g. https://api.openai.com/v1");
         }
     }
 

@@ -7,6 +7,7 @@ import io.spindle.http.ApiServer;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunQueue;
 import io.spindle.upstream.ChatClient;
+import io.spindle.upstream.Redaction;
 import io.spindle.store.Database;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Store;
@@ -47,7 +48,7 @@ public final class Spindle implements AutoCloseable {
                 LOG.warning("SPINDLE_API_KEYS is not set: every request is accepted without an API key (project 'default')");
             }
             LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
-                    + "/v1; model endpoint " + up.url());
+                    + "/v1; model endpoint " + Redaction.url(up.url()));
             return new Spindle(store, chat, engine, server);
         } catch (RuntimeException e) {
             engine.close();

@@ -203,7 +203,7 @@ final class RunExecution implements Runnable {
             } else if (EXPIRED.equals(reason)) {
                 RunEndings.expired(c, now);
             } else {
-                LOG.warning("run " + claim.runId() + " failed: " + e.getMessage());
+                LOG.warning("run " + claim.runId() + " failed: " + e.forLog());
                 RunEndings.failed(c, now, e.kind().code, e.getMessage());
             }
             return null;

@@ -50,6 +50,7 @@ public final class ChatClient implements AutoCloseable {
 
     private final Config config;
     private final URI endpoint;
+    private final Redaction redaction;
     private final HttpClient http;
     private final ScheduledExecutorService watchdog;
 
@@ -57,6 +58,7 @@ public final class ChatClient implements AutoCloseable {
         this.config = config;
         String base = config.baseUrl().toString();
         this.endpoint = URI.create((base.endsWith("/") ? base : base + "/") + "chat/completions");
+        this.redaction = Redaction.of(config.apiKey(), config.baseUrl());
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10))
@@ -123,9 +125,12 @@ public final class ChatClient implements AutoCloseable {
             if (cancellation.isCancelled()) {
                 throw aborted(cancellation);
             }
-            String why = timedOut.get() ? "the model endpoint stopped answering for " + config.idleTimeout().toSeconds() + " s"
-                    : "the connection to the model endpoint failed: " + e.getMessage();
-            throw new UpstreamException(UpstreamException.Kind.SERVER, why, 0, e);
+            if (timedOut.get()) {
+                throw new UpstreamException(UpstreamException.Kind.SERVER,
+                        "the model endpoint stopped answering for " + config.idleTimeout().toSeconds() + " s");
+            }
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the connection to the model endpoint failed",
+                    redaction.text(e.toString()), 0, e);
         }
     }
 
@@ -146,8 +151,8 @@ public final class ChatClient implements AutoCloseable {
             Throwable cause = e.getCause();
             String why = cause instanceof HttpTimeoutException
                     ? "the model endpoint did not answer within " + config.idleTimeout().toSeconds() + " s"
-                    : "could not reach the model endpoint " + endpoint + ": " + cause;
-            throw new UpstreamException(UpstreamException.Kind.SERVER, why, 0, cause);
+                    : "the model endpoint could not be reached";
+            throw new UpstreamException(UpstreamException.Kind.SERVER, why, redaction.text(String.valueOf(cause)), 0, cause);
         }
     }
 
@@ -167,7 +172,9 @@ public final class ChatClient implements AutoCloseable {
             if (data.equals("[DONE]")) {
                 done = true;
             } else if (!data.isEmpty()) {
-                answer.chunk(parse(data));
+                ChatChunk chunk = parse(data);
+                checkError(chunk);
+                answer.chunk(chunk);
             }
         }
         if (!done && answer.finishReason == null) {
@@ -177,7 +184,7 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** A server that ignored {@code stream: true} and sent one {@code chat.completion} object. */
-    private static ChatResult wholeAnswer(ChatChunk completion, ChatListener listener) throws UpstreamException {
+    private ChatResult wholeAnswer(ChatChunk completion, ChatListener listener) throws UpstreamException {
         Answer answer = new Answer(listener);
         checkError(completion);
         if (completion.choices() != null && !completion.choices().isEmpty()) {
@@ -204,8 +211,7 @@ public final class ChatClient implements AutoCloseable {
             this.listener = listener;
         }
 
-        void chunk(ChatChunk chunk) throws UpstreamException {
-            checkError(chunk);
+        void chunk(ChatChunk chunk) {
             if (chunk.choices() != null) {
                 for (ChatChunk.Choice choice : chunk.choices()) {
                     if (choice.delta() != null) {
@@ -286,39 +292,48 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
-    private static ChatChunk parse(String data) throws UpstreamException {
+    private ChatChunk parse(String data) throws UpstreamException {
         try {
             return CHUNK_READER.readValue(data);
         } catch (IOException e) {
-            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint sent a malformed stream event", 0, e);
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint sent a malformed stream event",
+                    redaction.text(e.getMessage()), 0, e);
         }
     }
 
     /** Some servers report a failure inside a 200 stream as {@code {"error": ...}}. */
-    private static void checkError(ChatChunk chunk) throws UpstreamException {
+    private void checkError(ChatChunk chunk) throws UpstreamException {
         JsonNode error = chunk.error();
         if (error != null && !error.isNull()) {
-            String message = error.isTextual() ? error.asText() : error.path("message").asText("unknown error");
-            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint failed: " + message);
+            String message = error.isTextual() ? error.asText() : error.path("message").asText(error.toString());
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint reported an error", redaction.text(message), 0, null);
         }
     }
 
-    private static UpstreamException statusError(HttpResponse<InputStream> response, InputStream in) {
+    /** An HTTP error: what its body says goes to the log only; bodies may echo the request's headers. */
+    private UpstreamException statusError(HttpResponse<InputStream> response, InputStream in) {
         int status = response.statusCode();
-        String message;
+        String said;
         try {
             byte[] bytes = in.readNBytes(64 * 1024);
             JsonNode json = Json.MAPPER.readTree(bytes);
-            message = json.path("error").path("message").asText(json.path("error").isTextual() ? json.path("error").asText() : new String(bytes, StandardCharsets.UTF_8));
+            JsonNode error = json == null ? null : json.path("error");
+            said = error != null && error.path("message").isTextual() ? error.path("message").asText()
+                    : error != null && error.isTextual() ? error.asText() : new String(bytes, StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
-            message = "(no readable error body)";
+            said = "(no readable error body)";
         }
-        String text = "the model endpoint answered " + status + ": " + message;
         UpstreamException.Kind kind = status == 429 ? UpstreamException.Kind.RATE_LIMIT
                 : status >= 500 ? UpstreamException.Kind.SERVER
                 : status == 400 || status == 413 || status == 422 ? UpstreamException.Kind.INVALID_PROMPT
                 : UpstreamException.Kind.REFUSED;
-        return new UpstreamException(kind, text, retryAfterMillis(response), null);
+        String message = switch (status) {
+            case 401, 403 -> "the model endpoint rejected the request (HTTP " + status + ")";
+            case 400, 413, 422 -> "the model endpoint rejected the prompt (HTTP " + status + ")";
+            case 429 -> "the model endpoint is rate limiting requests (HTTP 429)";
+            default -> "the model endpoint answered HTTP " + status;
+        };
+        return new UpstreamException(kind, message, redaction.text(said), retryAfterMillis(response), null);
     }
 
     private static long retryAfterMillis(HttpResponse<?> response) {

@@ -121,6 +121,16 @@ public final class FakeUpstream implements AutoCloseable {
         }
     }
 
+    /** A header of the latest request, or null; fails if there was none. */
+    public String lastRequestHeader(String name) {
+        synchronized (lock) {
+            if (received.isEmpty()) {
+                throw new AssertionError("FakeUpstream has received no request");
+            }
+            return received.getLast().header(name);
+        }
+    }
+
     public int requestCount() {
         synchronized (lock) {
             return received.size();
@@ -198,7 +208,7 @@ public final class FakeUpstream implements AutoCloseable {
         /** Characters per streamed piece of text or of tool-call arguments. */
         public static final int PIECE = 3;
 
-        private enum Kind { COMPLETION, ERROR, MALFORMED, HANG }
+        private enum Kind { COMPLETION, ERROR, STREAMED_ERROR, MALFORMED, HANG }
 
         /** What happens after a completion's content: finish normally, hang, or drop the connection. */
         private enum Ending { FINISH, HANG, RESET }
@@ -214,6 +224,7 @@ public final class FakeUpstream implements AutoCloseable {
         private int status;
         private String message;
         private Integer retryAfter;
+        private boolean echoHeaders;
         private Duration delay = Duration.ZERO;
         private Duration chunkDelay = Duration.ZERO;
 
@@ -253,6 +264,23 @@ public final class FakeUpstream implements AutoCloseable {
         public static Reply error(int status, String message) {
             Reply reply = new Reply(Kind.ERROR);
             reply.status = status;
+            reply.message = Objects.requireNonNull(message);
+            return reply;
+        }
+
+        /**
+         * As {@link #error}, with every request header (the {@code Authorization} sent included) appended to the message,
+         * as some servers and proxies do.
+         */
+        public static Reply errorEchoingHeaders(int status, String message) {
+            Reply reply = error(status, message);
+            reply.echoHeaders = true;
+            return reply;
+        }
+
+        /** Status 200 and a stream whose one event is {@code {"error":{"message":…}}}, as some servers report failures. */
+        public static Reply streamedError(String message) {
+            Reply reply = new Reply(Kind.STREAMED_ERROR);
             reply.message = Objects.requireNonNull(message);
             return reply;
         }
@@ -432,7 +460,15 @@ public final class FakeUpstream implements AutoCloseable {
             }
             switch (reply.kind) {
                 case HANG -> pause(exchange, null);
-                case ERROR -> sendJson(exchange, reply.status, errorBody(reply.status, reply.message));
+                case ERROR -> sendJson(exchange, reply.status, errorBody(reply.status,
+                        reply.echoHeaders ? reply.message + " Request headers: " + exchange.getRequestHeaders() : reply.message));
+                case STREAMED_ERROR -> {
+                    startStream();
+                    ObjectNode error = JSON.createObjectNode();
+                    error.putObject("error").put("message", reply.message).put("type", "server_error");
+                    event(JSON.writeValueAsString(error));
+                    out.close();
+                }
                 case MALFORMED -> {
                     if (stream) {
                         startStream();

@@ -158,7 +158,8 @@ class ChatClientTest {
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.RATE_LIMIT);
         assertThat(e.kind().code).isEqualTo("rate_limit_exceeded");
-        assertThat(e.getMessage()).contains("429").contains("Slow down please");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint is rate limiting requests (HTTP 429)");
+        assertThat(e.detail()).isEqualTo("Slow down please");
         assertThat(fake.requestCount()).isEqualTo(1);
     }
 
@@ -185,7 +186,8 @@ class ChatClientTest {
         UpstreamException e = failure(client(1, Duration.ofMillis(10), Duration.ofSeconds(30)), request(true), new Cancellation());
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.SERVER);
-        assertThat(e.getMessage()).contains("503").contains("boom 2");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint answered HTTP 503");
+        assertThat(e.detail()).isEqualTo("boom 2");
         assertThat(fake.requestCount()).isEqualTo(2);
     }
 
@@ -212,7 +214,8 @@ class ChatClientTest {
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.INVALID_PROMPT);
         assertThat(e.kind().code).isEqualTo("invalid_prompt");
-        assertThat(e.getMessage()).contains("400").contains("maximum context length");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint rejected the prompt (HTTP 400)");
+        assertThat(e.detail()).contains("maximum context length");
         assertThat(fake.requestCount()).isEqualTo(1);
     }
 
@@ -224,7 +227,8 @@ class ChatClientTest {
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.REFUSED);
         assertThat(e.kind().code).isEqualTo("server_error");
-        assertThat(e.getMessage()).contains("401").contains("Incorrect API key provided");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint rejected the request (HTTP 401)");
+        assertThat(e.detail()).contains("Incorrect API key provided");
         assertThat(fake.requestCount()).isEqualTo(1);
     }
 
@@ -291,6 +295,51 @@ class ChatClientTest {
         // the watchdog looks once a second: the silence is noticed between 1 and 2 s after it began
         assertThat(took).isBetween(Duration.ofMillis(900), Duration.ofMillis(3500));
         assertThat(fake.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void anEchoedKeyIsInNeitherTheMessageNorTheDetail() {
+        String key = "k9-Plain-Secret";
+        ChatClient client = track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.of(key),
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+        fake.enqueue(Reply.errorEchoingHeaders(401, "Incorrect API key provided: " + key + "."));
+
+        UpstreamException e = failure(client, request(true), new Cancellation());
+
+        assertThat(fake.lastRequestHeader("Authorization")).isEqualTo("Bearer " + key);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint rejected the request (HTTP 401)");
+        assertThat(e.detail()).startsWith("Incorrect API key provided: [redacted]. Request headers: ")
+                .contains("Authorization=[[redacted]]").doesNotContain(key).doesNotContain("Plain");
+        assertThat(e.forLog()).doesNotContain(key);
+    }
+
+    @Test
+    void anErrorInsideTheStreamIsLoggedNotShown() {
+        fake.enqueue(Reply.streamedError("upstream exploded; key sk-abcdefghijklmnop"));
+
+        UpstreamException e = failure(client(0), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.SERVER);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint reported an error");
+        assertThat(e.detail()).isEqualTo("upstream exploded; key [redacted]");
+    }
+
+    @Test
+    void anUnreachableEndpointIsNamedNeitherInTheMessageNorWithItsCredentials() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        ChatClient client = track(new ChatClient(new ChatClient.Config(
+                URI.create("http://alice:url-secret-pw@127.0.0.1:" + closedPort + "/v1"), Optional.empty(),
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+
+        UpstreamException e = failure(client, request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.SERVER);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint could not be reached");
+        assertThat(e.detail()).contains("ConnectException");
+        assertThat(e.forLog()).doesNotContain("url-secret-pw");
     }
 
     // ----- cancellation ------------------------------------------------------------------------------------------
