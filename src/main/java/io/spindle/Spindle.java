@@ -36,7 +36,8 @@ public final class Spindle implements AutoCloseable {
                 .orElseGet(() -> Database.sqlite(settings.dataDir()));
         Store store = new JdbcStore(db);
         Settings.Upstream up = settings.upstream();
-        ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase()));
+        ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase(),
+                up.maxLineBytes(), up.maxAnswerChars()));
         Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
         RunEngine engine = new RunEngine(store, new RunQueue(db), chat, cluster, settings, clock);
         try {

@@ -16,6 +16,8 @@ public final class UpstreamException extends Exception {
         INVALID_PROMPT("invalid_prompt", false),
         /** Refused for a reason retrying cannot fix (401/403/404): {@code server_error}; not retried. */
         REFUSED("server_error", false),
+        /** More than Spindle takes: a stream event or an answer over the size limits; {@code server_error}; not retried. */
+        TOO_LARGE("server_error", false),
         /** The call was aborted on purpose (cancel, expiry, shutdown). */
         ABORTED("server_error", false);
 

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /** {@link ChatClient} against the scripted {@link FakeUpstream}, over real HTTP, without a Spindle server. */
 class ChatClientTest {
+    private static final int MAX_LINE_BYTES = 1024 * 1024;
+    private static final int MAX_ANSWER_CHARS = 1_000_000;
     private final FakeUpstream fake = FakeUpstream.start();
     private final List<ChatClient> clients = new ArrayList<>();
 
@@ -146,6 +148,80 @@ class ChatClientTest {
         assertThat(calls.finishReason()).isEqualTo("tool_calls");
         assertThat(calls.usage()).isNull();
         assertThat(second.events).containsExactly("text:Calling.", "start:0:f", "args:0:{\"a\":1}");
+    }
+
+    @Test
+    void anAnswerThatFinishesButNeverEndsCompletesAfterAShortGrace() throws Exception {
+        fake.enqueue(Reply.text("All done.").withUsage(9, 3).thenHangAfterFinish(),
+                Reply.text("No usage either.").withoutUsage().thenHangAfterFinish());
+        ChatClient client = client(0, Duration.ofMillis(10), Duration.ofSeconds(60));
+        long start = System.nanoTime();
+
+        ChatResult withUsage = client.complete(request(true), new Recorder(), new Cancellation());
+        ChatResult withoutUsage = client.complete(request(true), new Recorder(), new Cancellation());
+
+        assertThat(withUsage.text()).isEqualTo("All done.");
+        assertThat(withUsage.finishReason()).isEqualTo("stop");
+        assertThat(withUsage.usage()).isEqualTo(Usage.of(9, 3, 0, 0));
+        assertThat(withoutUsage.text()).isEqualTo("No usage either.");
+        assertThat(withoutUsage.usage()).isNull();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("far less than the 60 s idle timeout, twice")
+                .isLessThan(Duration.ofSeconds(20));
+        assertThat(fake.awaitAbortedStreams(2, Duration.ofSeconds(5))).as("both streams were closed").isTrue();
+    }
+
+    @Test
+    void textOverTheAnswerLimitEndsAsALengthCutOff() throws Exception {
+        String text = "0123456789".repeat(500) + "🙂";
+        fake.enqueue(Reply.text(text).withPieceSize(333), Reply.text("x".repeat(999) + "🙂🙂").withPieceSize(400));
+        ChatClient client = client(0, 4_096, 1_000);
+        Recorder recorder = new Recorder();
+
+        ChatResult result = client.complete(request(true), recorder, new Cancellation());
+        ChatResult beforeAPair = client.complete(request(true), new Recorder(), new Cancellation());
+
+        assertThat(result.text()).isEqualTo(text.substring(0, 1_000));
+        assertThat(recorder.text()).isEqualTo(result.text());
+        assertThat(result.finishReason()).isEqualTo("length");
+        assertThat(result.usage()).as("the stream was left before its usage").isNull();
+        assertThat(beforeAPair.text()).as("never half a surrogate pair").isEqualTo("x".repeat(999));
+        assertThat(beforeAPair.finishReason()).isEqualTo("length");
+    }
+
+    @Test
+    void functionCallsOverTheAnswerLimitFailTheCall() {
+        fake.enqueue(Reply.toolCalls(new ToolCall("c1", "f", "{\"a\":\"" + "y".repeat(5_000) + "\"}")).withPieceSize(500));
+
+        UpstreamException e = failure(client(2, 4_096, 1_000), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+        assertThat(e.kind().code).isEqualTo("server_error");
+        assertThat(e.getMessage()).isEqualTo("the model's function calls were longer than 1000 characters");
+        assertThat(fake.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aLineOverTheLimitFailsWithoutReadingOn() throws Exception {
+        fake.enqueue(Reply.endlessLine(), Reply.text("a retry would get this"));
+
+        UpstreamException e = failure(client(2, 64 * 1024, 1_000_000), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+        assertThat(e.kind().code).isEqualTo("server_error");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint sent a line longer than 65536 bytes");
+        assertThat(e.detail()).isEqualTo("SPINDLE_UPSTREAM_MAX_LINE_BYTES=65536");
+        assertThat(fake.requestCount()).as("not retried").isEqualTo(1);
+        assertThat(fake.awaitAbortedStreams(1, Duration.ofSeconds(5))).as("the endless line was left").isTrue();
+    }
+
+    @Test
+    void anUnstreamedAnswerOverTheLineLimitFails() {
+        fake.enqueue(Reply.text("z".repeat(10_000)));
+
+        UpstreamException e = failure(client(0, 4_096, 1_000_000), request(false), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint sent a line longer than 4096 bytes");
     }
 
     // ----- failures and retries ----------------------------------------------------------------------------------
@@ -301,7 +377,7 @@ class ChatClientTest {
     void anEchoedKeyIsInNeitherTheMessageNorTheDetail() {
         String key = "k9-Plain-Secret";
         ChatClient client = track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.of(key),
-                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
         fake.enqueue(Reply.errorEchoingHeaders(401, "Incorrect API key provided: " + key + "."));
 
         UpstreamException e = failure(client, request(true), new Cancellation());
@@ -332,7 +408,7 @@ class ChatClientTest {
         }
         ChatClient client = track(new ChatClient(new ChatClient.Config(
                 URI.create("http://alice:url-secret-pw@127.0.0.1:" + closedPort + "/v1"), Optional.empty(),
-                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
 
         UpstreamException e = failure(client, request(true), new Cancellation());
 
@@ -423,12 +499,60 @@ class ChatClientTest {
         assertThat(fake.requestCount()).isLessThanOrEqualTo(1);
     }
 
+    // ----- connections ---------------------------------------------------------------------------------------------
+
+    @Test
+    void failedCallsReleaseTheirConnections() throws Exception {
+        ChatClient limited = client(0, 64 * 1024, 1_000);
+        for (int round = 0; round < 4; round++) {
+            fake.enqueue(Reply.endlessLine(), Reply.text("y".repeat(2_000)).withPieceSize(100).thenHang(),
+                    Reply.text("finished").thenHangAfterFinish());
+            assertThat(failure(limited, request(true), new Cancellation()).kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+            assertThat(limited.complete(request(true), new Recorder(), new Cancellation()).finishReason()).isEqualTo("length");
+            assertThat(limited.complete(request(true), new Recorder(), new Cancellation()).text()).isEqualTo("finished");
+        }
+        ChatClient client = client(0, Duration.ofMillis(10), Duration.ofSeconds(1));
+        for (int round = 0; round < 4; round++) {
+            fake.enqueue(Reply.error(401, "no"), Reply.error(500, "boom"), Reply.malformed(), Reply.reset(),
+                    Reply.text("then silence").thenHang(), Reply.text("then a cancel").thenHang(), Reply.hang());
+            failure(client, request(true), new Cancellation());
+            failure(client, request(true), new Cancellation());
+            failure(client, request(true), new Cancellation());
+            failure(client, request(true), new Cancellation());
+            assertThat(failure(client, request(true), new Cancellation()).getMessage()).contains("stopped answering");
+            assertThat(failure(client, request(true), new Recorder(), cancelSoon()).kind()).isEqualTo(UpstreamException.Kind.ABORTED);
+            assertThat(failure(client, request(true), new Recorder(), cancelSoon()).kind()).isEqualTo(UpstreamException.Kind.ABORTED);
+        }
+        assertThat(fake.requestCount()).isEqualTo(40);
+
+        assertThat(fake.openConnections()).as("connections can be counted here").isNotNegative();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (fake.openConnections() > 2 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(fake.openConnections()).as("connections left open (one kept for reuse is fine)").isLessThanOrEqualTo(2);
+    }
+
+    /** A cancellation that happens 300 ms from now. */
+    private static Cancellation cancelSoon() {
+        Cancellation cancellation = new Cancellation();
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException ignored) {
+                // cancel at once
+            }
+            cancellation.cancel("cancelled by the test");
+        });
+        return cancellation;
+    }
+
     // ----- the request -------------------------------------------------------------------------------------------
 
     @Test
     void authorizationIsSentOnlyWithAnApiKey() throws Exception {
         ChatClient withKey = track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.of("sk-upstream-123"),
-                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
         withKey.complete(request(true), new Recorder(), new Cancellation());
         client(0).complete(request(true), new Recorder(), new Cancellation());
 
@@ -456,7 +580,7 @@ class ChatClientTest {
     @Test
     void baseUrlWithTrailingSlashReachesTheSameEndpoint() throws Exception {
         ChatClient client = track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl() + "/"), Optional.empty(),
-                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
         fake.enqueue(Reply.text("found"));
 
         assertThat(client.complete(request(true), new Recorder(), new Cancellation()).text()).isEqualTo("found");
@@ -479,7 +603,13 @@ class ChatClientTest {
     }
 
     private ChatClient client(int retries, Duration retryBase, Duration idleTimeout) {
-        return track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.empty(), idleTimeout, retries, retryBase)));
+        return track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.empty(), idleTimeout, retries, retryBase,
+                MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
+    }
+
+    private ChatClient client(int retries, int maxLineBytes, int maxAnswerChars) {
+        return track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.empty(), Duration.ofSeconds(30),
+                retries, Duration.ofMillis(10), maxLineBytes, maxAnswerChars)));
     }
 
     private ChatClient track(ChatClient client) {
