@@ -147,7 +147,7 @@ final class Answer {
     }
 
     private void finish(String reason) {
-        if (reason != null && !cut) {
+        if (reason != null && !reason.isEmpty() && !cut) {
             finishReason = reason;
         }
     }
