@@ -1,5 +1,6 @@
 package io.spindle;
 
+import io.spindle.upstream.Redaction;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +27,8 @@ public record Settings(
         Runs runs) {
 
     /** The OpenAI-compatible model endpoint runs call. */
-    public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens) {}
+    public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
+                           int maxLineBytes, int maxAnswerChars) {}
 
     /** How runs are executed. */
     public record Runs(Duration expiry, int pollAfterMillis, int maxToolRounds, Duration lease, int maxConcurrent) {}
@@ -46,6 +48,8 @@ public record Settings(
             new Variable("SPINDLE_UPSTREAM_TIMEOUT_SECONDS", "120", "Seconds the model endpoint may stay silent (before its first byte or between chunks) before the call fails."),
             new Variable("SPINDLE_UPSTREAM_RETRIES", "2", "Retries of a failed model call (429, 5xx, time-outs, resets), with exponential backoff."),
             new Variable("SPINDLE_UPSTREAM_RETRY_BASE_MS", "500", "First backoff delay in milliseconds; doubles per retry, at most 8 s."),
+            new Variable("SPINDLE_UPSTREAM_MAX_LINE_BYTES", "1048576", "Longest line (one stream event, or a whole unstreamed answer) the model endpoint may send; a longer one fails the run with server_error."),
+            new Variable("SPINDLE_MAX_ANSWER_CHARS", "1000000", "Most characters of one model answer Spindle takes; longer text ends the run incomplete, as a max_completion_tokens cut-off does (longer function calls fail it)."),
             new Variable("SPINDLE_CONTEXT_TOKENS", "128000", "Context window assumed for the model: truncation `auto` keeps prompts within it."),
             new Variable("SPINDLE_RUN_EXPIRY_SECONDS", "600", "A run expires this many seconds after creation (expires_at = created_at + this)."),
             new Variable("SPINDLE_POLL_AFTER_MS", "250", "Sent as openai-poll-after-ms on run responses: how often SDK pollers ask again."),
@@ -85,7 +89,9 @@ public record Settings(
                 Duration.ofSeconds(intValue(env, "SPINDLE_UPSTREAM_TIMEOUT_SECONDS", 120, 1, 86_400)),
                 intValue(env, "SPINDLE_UPSTREAM_RETRIES", 2, 0, 10),
                 Duration.ofMillis(intValue(env, "SPINDLE_UPSTREAM_RETRY_BASE_MS", 500, 0, 60_000)),
-                intValue(env, "SPINDLE_CONTEXT_TOKENS", 128_000, 1_000, 100_000_000));
+                intValue(env, "SPINDLE_CONTEXT_TOKENS", 128_000, 1_000, 100_000_000),
+                intValue(env, "SPINDLE_UPSTREAM_MAX_LINE_BYTES", 1024 * 1024, 4_096, 1024 * 1024 * 1024),
+                intValue(env, "SPINDLE_MAX_ANSWER_CHARS", 1_000_000, 1_000, 100_000_000));
         Runs runs = new Runs(
                 Duration.ofSeconds(intValue(env, "SPINDLE_RUN_EXPIRY_SECONDS", 600, 1, 31_536_000)),
                 intValue(env, "SPINDLE_POLL_AFTER_MS", 250, 0, 60_000),
@@ -164,11 +170,12 @@ public record Settings(
         try {
             URI uri = URI.create(raw);
             if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new Invalid("SPINDLE_UPSTREAM_URL must be an http(s) URL, got '" + raw + "'");
+                throw new Invalid("SPINDLE_UPSTREAM_URL must be an http(s) URL, got '" + Redaction.patterns(raw) + "'");
             }
             return uri;
         } catch (IllegalArgumentException e) {
-            throw new Invalid("SPINDLE_UPSTREAM_URL is not a valid URL: '" + raw + "'");
+            // The message leaves the value out: it may hold a password.
+            throw new Invalid("SPINDLE_UPSTREAM_URL is not a valid URL; expected e.g. https://api.openai.com/v1");
         }
     }
 

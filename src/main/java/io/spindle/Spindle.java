@@ -9,6 +9,7 @@ import io.spindle.store.RunQueue;
 import io.spindle.upstream.ChatClient;
 import io.spindle.upstream.ChatModel;
 import io.spindle.store.DataDir;
+import io.spindle.upstream.Redaction;
 import io.spindle.store.Database;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Store;
@@ -68,7 +69,8 @@ public final class Spindle implements AutoCloseable {
         Store store = new JdbcStore(db);
         FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
         Settings.Upstream up = settings.upstream();
-        ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase()));
+        ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase(),
+                up.maxLineBytes(), up.maxAnswerChars()));
         Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
         RunEngine engine;
         WebServer server;
@@ -104,7 +106,7 @@ public final class Spindle implements AutoCloseable {
                     + "OpenAI will refuse every model call (401); set one, or point SPINDLE_UPSTREAM_URL at your model endpoint");
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
-                + "/v1; model endpoint " + up.url());
+                + "/v1; model endpoint " + Redaction.url(up.url()));
         return new Spindle(store, chat, engine, server, housekeeping);
     }
 

@@ -179,9 +179,12 @@ class SettingsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ftp://example.com/v1", "not a url", "localhost:8000/v1", "http://"})
+    @ValueSource(strings = {"ftp://example.com/v1", "not a url", "localhost:8000/v1", "http://",
+            "ftp://alice:secret@example.com/v1", "http://alice:se cret@example.com/v1"})
     void badUpstreamUrlIsRefusedByName(String url) {
         assertInvalid("SPINDLE_UPSTREAM_URL", "SPINDLE_UPSTREAM_URL", url);
+        // The URL may carry a password: the message does not repeat it.
+        assertThatThrownBy(() -> settings("SPINDLE_UPSTREAM_URL", url)).message().doesNotContain("secret").doesNotContain("cret@");
     }
 
     @Test

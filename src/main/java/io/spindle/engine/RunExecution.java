@@ -204,7 +204,7 @@ final class RunExecution implements Workers.Job {
             } else if (EXPIRED.equals(reason)) {
                 RunEndings.expired(c, now);
             } else {
-                LOG.warning("run " + claim.id() + " failed: " + e.getMessage());
+                LOG.warning("run " + claim.id() + " failed: " + e.forLog());
                 RunEndings.failed(c, now, e.kind().code, e.getMessage());
             }
             return null;

@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.Json;
-import io.spindle.api.Usage;
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,11 +14,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -29,27 +23,32 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A thin client for any OpenAI-compatible {@code POST /chat/completions}: it streams the answer
  * ({@code stream_options.include_usage}), tolerates servers that leave out optional fields, usage,
  * {@code [DONE]} or streaming altogether, and retries failures with backoff as long as nothing of
- * the answer has been handed on yet.
+ * the answer has been handed on yet. Whatever the upstream sends, a call holds a bounded amount of
+ * it: a line of at most {@link Config#maxLineBytes}, an answer of at most {@link Config#maxAnswerChars}.
  */
 public final class ChatClient implements ChatModel, AutoCloseable {
 
-    /** Where and how to call the model. */
-    public record Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase) {}
+    /**
+     * Where and how to call the model, and how much of its answer to take: a stream event (or a whole unstreamed
+     * answer) longer than {@code maxLineBytes} fails the call; text past {@code maxAnswerChars} ends the answer as a
+     * length cut-off.
+     */
+    public record Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase,
+                         int maxLineBytes, int maxAnswerChars) {}
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
-    /** Chunks are a few hundred bytes; the default 8,192-char buffer per open stream adds up over thousands of runs. */
-    private static final int LINE_BUFFER_CHARS = 1_024;
+    /** How long a finished answer waits for its usage chunk when the server sends neither {@code [DONE]} nor closes. */
+    static final Duration FINISHED_GRACE = Duration.ofSeconds(2);
     private static final ObjectReader CHUNK_READER = Json.MAPPER.readerFor(ChatChunk.class);
 
     private final Config config;
     private final URI endpoint;
+    private final Redaction redaction;
     private final HttpClient http;
     private final ScheduledExecutorService watchdog;
 
@@ -57,6 +56,7 @@ public final class ChatClient implements ChatModel, AutoCloseable {
         this.config = config;
         String base = config.baseUrl().toString();
         this.endpoint = URI.create((base.endsWith("/") ? base : base + "/") + "chat/completions");
+        this.redaction = Redaction.of(config.apiKey(), config.baseUrl());
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10))
@@ -87,6 +87,10 @@ public final class ChatClient implements ChatModel, AutoCloseable {
         }
     }
 
+    /**
+     * One request. Its response body is closed on every path: by the try below once there is a response, and by
+     * {@link Body#abandon} when the call is given up before (the body may still arrive after a cancel).
+     */
     private ChatResult attempt(byte[] body, ChatListener listener, Cancellation cancellation) throws UpstreamException {
         HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
                 .timeout(config.idleTimeout())
@@ -94,231 +98,173 @@ public final class ChatClient implements ChatModel, AutoCloseable {
                 .header("Accept", "text/event-stream, application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         config.apiKey().ifPresent(key -> request.header("Authorization", "Bearer " + key));
-        CompletableFuture<HttpResponse<InputStream>> pending = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        cancellation.onCancel(() -> pending.cancel(true));
-        HttpResponse<InputStream> response = await(pending, cancellation);
-        AtomicLong lastActivity = new AtomicLong(System.nanoTime());
-        AtomicBoolean timedOut = new AtomicBoolean();
-        try (InputStream in = response.body()) {
-            cancellation.onCancel(() -> closeQuietly(in));
-            ScheduledFuture<?> idleCheck = watchdog.scheduleAtFixedRate(() -> {
-                if (System.nanoTime() - lastActivity.get() > config.idleTimeout().toNanos()) {
-                    timedOut.set(true);
-                    closeQuietly(in);
-                }
-            }, 1, 1, TimeUnit.SECONDS);
-            try {
-                if (response.statusCode() >= 400) {
-                    throw statusError(response, in);
-                }
-                String contentType = response.headers().firstValue("content-type").orElse("");
-                if (contentType.startsWith("application/json")) {
-                    return wholeAnswer(parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)), listener);
-                }
-                return streamedAnswer(in, listener, lastActivity);
-            } finally {
-                idleCheck.cancel(false);
+        Body responseBody = new Body();
+        CompletableFuture<HttpResponse<InputStream>> pending = http.sendAsync(request.build(), responseBody);
+        cancellation.onCancel(() -> {
+            pending.cancel(true);
+            responseBody.abandon();
+        });
+        HttpResponse<InputStream> response = await(pending, responseBody, cancellation);
+        InputStream in = response.body();
+        IdleWatch watch = new IdleWatch(config.idleTimeout(), FINISHED_GRACE, in);
+        ScheduledFuture<?> idleCheck = watchdog.scheduleAtFixedRate(watch::check, 1, 1, TimeUnit.SECONDS);
+        try (in) {
+            if (response.statusCode() >= 400) {
+                throw statusError(response, in);
             }
+            String contentType = response.headers().firstValue("content-type").orElse("");
+            if (contentType.startsWith("application/json")) {
+                return wholeAnswer(in, listener, watch);
+            }
+            return streamedAnswer(in, listener, watch, cancellation);
         } catch (IOException e) {
             if (cancellation.isCancelled()) {
                 throw aborted(cancellation);
             }
-            String why = timedOut.get() ? "the model endpoint stopped answering for " + config.idleTimeout().toSeconds() + " s"
-                    : "the connection to the model endpoint failed: " + e.getMessage();
-            throw new UpstreamException(UpstreamException.Kind.SERVER, why, 0, e);
+            if (watch.fired()) {
+                throw new UpstreamException(UpstreamException.Kind.SERVER,
+                        "the model endpoint stopped answering for " + config.idleTimeout().toSeconds() + " s");
+            }
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the connection to the model endpoint failed",
+                    redaction.text(e.toString()), 0, e);
+        } finally {
+            idleCheck.cancel(false);
         }
     }
 
-    private HttpResponse<InputStream> await(CompletableFuture<HttpResponse<InputStream>> pending, Cancellation cancellation)
-            throws UpstreamException {
+    private HttpResponse<InputStream> await(CompletableFuture<HttpResponse<InputStream>> pending, Body body,
+                                            Cancellation cancellation) throws UpstreamException {
         try {
             return pending.get();
         } catch (CancellationException e) {
             throw aborted(cancellation);
         } catch (InterruptedException e) {
             pending.cancel(true);
+            body.abandon();
             Thread.currentThread().interrupt();
             throw new UpstreamException(UpstreamException.Kind.ABORTED, "interrupted");
         } catch (ExecutionException e) {
+            body.abandon();
             if (cancellation.isCancelled()) {
                 throw aborted(cancellation);
             }
             Throwable cause = e.getCause();
             String why = cause instanceof HttpTimeoutException
                     ? "the model endpoint did not answer within " + config.idleTimeout().toSeconds() + " s"
-                    : "could not reach the model endpoint " + endpoint + ": " + cause;
-            throw new UpstreamException(UpstreamException.Kind.SERVER, why, 0, cause);
+                    : "the model endpoint could not be reached";
+            throw new UpstreamException(UpstreamException.Kind.SERVER, why, redaction.text(String.valueOf(cause)), 0, cause);
         }
     }
 
-    /** Reads {@code data:} lines of a Chat Completions stream. */
-    private ChatResult streamedAnswer(InputStream in, ChatListener listener, AtomicLong lastActivity)
+    /**
+     * Reads the {@code data:} lines of a Chat Completions stream, until {@code [DONE]}, the end of the stream, or the
+     * answer reaching its size limit. Once the answer has finished, a stream that breaks or goes quiet (see
+     * {@link IdleWatch}) ends it as well: nothing but usage could still come.
+     */
+    private ChatResult streamedAnswer(InputStream in, ChatListener listener, IdleWatch watch, Cancellation cancellation)
             throws IOException, UpstreamException {
-        Answer answer = new Answer(listener);
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), LINE_BUFFER_CHARS);
-        String line;
-        boolean done = false;
-        while (!done && (line = reader.readLine()) != null) {
-            lastActivity.set(System.nanoTime());
-            if (!line.startsWith("data:")) {
-                continue;
+        Answer answer = new Answer(listener, config.maxAnswerChars());
+        LineReader reader = new LineReader(in, config.maxLineBytes());
+        try {
+            String line;
+            while (!answer.cut() && (line = reader.readLine()) != null) {
+                watch.activity();
+                if (!line.startsWith("data:")) {
+                    continue;
+                }
+                String data = line.substring(5).trim();
+                if (data.equals("[DONE]")) {
+                    return answer.result();
+                }
+                if (!data.isEmpty()) {
+                    ChatChunk chunk = parse(data);
+                    checkError(chunk);
+                    answer.chunk(chunk);
+                    if (answer.finished()) {
+                        watch.answerFinished();
+                    }
+                }
             }
-            String data = line.substring(5).trim();
-            if (data.equals("[DONE]")) {
-                done = true;
-            } else if (!data.isEmpty()) {
-                answer.chunk(parse(data));
+        } catch (LineReader.TooLong e) {
+            throw tooLong();
+        } catch (IOException e) {
+            if (!answer.finished() || cancellation.isCancelled()) {
+                throw e;
             }
         }
-        if (!done && answer.finishReason == null) {
+        if (!answer.finished()) {
             throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint ended the stream before the answer was complete");
         }
         return answer.result();
     }
 
     /** A server that ignored {@code stream: true} and sent one {@code chat.completion} object. */
-    private static ChatResult wholeAnswer(ChatChunk completion, ChatListener listener) throws UpstreamException {
-        Answer answer = new Answer(listener);
-        checkError(completion);
-        if (completion.choices() != null && !completion.choices().isEmpty()) {
-            ChatChunk.Choice choice = completion.choices().getFirst();
-            if (choice.message() != null) {
-                answer.delta(choice.message());
+    private ChatResult wholeAnswer(InputStream in, ChatListener listener, IdleWatch watch) throws IOException, UpstreamException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8_192];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+            watch.activity();
+            if (bytes.size() + n > config.maxLineBytes()) {
+                throw tooLong();
             }
-            answer.finish(choice.finishReason());
+            bytes.write(buffer, 0, n);
         }
-        answer.usage(completion.usage());
+        ChatChunk completion = parse(bytes.toString(StandardCharsets.UTF_8));
+        checkError(completion);
+        Answer answer = new Answer(listener, config.maxAnswerChars());
+        answer.completion(completion);
         return answer.result();
     }
 
-    /** The answer as it accumulates from chunks. */
-    private static final class Answer {
-        private final ChatListener listener;
-        private final StringBuilder text = new StringBuilder();
-        private final Map<Integer, StringBuilder[]> calls = new TreeMap<>();
-        private final Map<Integer, Boolean> started = new TreeMap<>();
-        private String finishReason;
-        private Usage usage;
-
-        Answer(ChatListener listener) {
-            this.listener = listener;
-        }
-
-        void chunk(ChatChunk chunk) throws UpstreamException {
-            checkError(chunk);
-            if (chunk.choices() != null) {
-                for (ChatChunk.Choice choice : chunk.choices()) {
-                    if (choice.delta() != null) {
-                        delta(choice.delta());
-                    }
-                    finish(choice.finishReason());
-                }
-            }
-            usage(chunk.usage());
-        }
-
-        void delta(ChatChunk.Delta delta) {
-            if (delta.content() != null && delta.content().isTextual()) {
-                text(delta.content().asText());
-            }
-            if (delta.toolCalls() != null) {
-                int position = 0;
-                for (ChatChunk.ToolCall call : delta.toolCalls()) {
-                    toolCall(call.index() != null ? call.index() : position, call.function());
-                    position++;
-                }
-            }
-        }
-
-        void text(String delta) {
-            if (!delta.isEmpty()) {
-                text.append(delta);
-                listener.text(delta);
-            }
-        }
-
-        void toolCall(int index, ChatChunk.Function fn) {
-            StringBuilder[] acc = calls.computeIfAbsent(index, i -> new StringBuilder[] {new StringBuilder(), new StringBuilder()});
-            if (fn == null) {
-                return;
-            }
-            if (fn.name() != null) {
-                acc[0].append(fn.name());
-            }
-            if (!started.containsKey(index) && !acc[0].isEmpty()) {
-                started.put(index, true);
-                listener.toolCallStarted(index, acc[0].toString());
-                if (!acc[1].isEmpty()) {
-                    listener.toolCallArguments(index, acc[1].toString());
-                }
-            }
-            JsonNode args = fn.arguments();
-            String piece = args == null ? "" : args.isTextual() ? args.asText() : args.isObject() ? args.toString() : "";
-            if (!piece.isEmpty()) {
-                acc[1].append(piece);
-                if (started.containsKey(index)) {
-                    listener.toolCallArguments(index, piece);
-                }
-            }
-        }
-
-        void finish(String reason) {
-            if (reason != null) {
-                finishReason = reason;
-            }
-        }
-
-        void usage(JsonNode u) {
-            if (u != null && u.isObject() && u.path("prompt_tokens").canConvertToLong()) {
-                usage = Usage.of(u.path("prompt_tokens").asLong(), u.path("completion_tokens").asLong(),
-                        u.path("prompt_tokens_details").path("cached_tokens").asLong(),
-                        u.path("completion_tokens_details").path("reasoning_tokens").asLong());
-            }
-        }
-
-        ChatResult result() {
-            List<ChatResult.ToolCall> toolCalls = new ArrayList<>();
-            for (StringBuilder[] acc : calls.values()) {
-                toolCalls.add(new ChatResult.ToolCall(acc[0].toString(), acc[1].isEmpty() ? "{}" : acc[1].toString()));
-            }
-            String reason = finishReason != null ? finishReason : toolCalls.isEmpty() ? "stop" : "tool_calls";
-            return new ChatResult(text.toString(), List.copyOf(toolCalls), reason, usage);
-        }
+    private UpstreamException tooLong() {
+        return new UpstreamException(UpstreamException.Kind.TOO_LARGE, "the model endpoint sent a line longer than "
+                + config.maxLineBytes() + " bytes", "SPINDLE_UPSTREAM_MAX_LINE_BYTES=" + config.maxLineBytes(), 0, null);
     }
 
-    private static ChatChunk parse(String data) throws UpstreamException {
+    private ChatChunk parse(String data) throws UpstreamException {
         try {
             return CHUNK_READER.readValue(data);
         } catch (IOException e) {
-            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint sent a malformed stream event", 0, e);
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint sent a malformed stream event",
+                    redaction.text(e.getMessage()), 0, e);
         }
     }
 
     /** Some servers report a failure inside a 200 stream as {@code {"error": ...}}. */
-    private static void checkError(ChatChunk chunk) throws UpstreamException {
+    private void checkError(ChatChunk chunk) throws UpstreamException {
         JsonNode error = chunk.error();
         if (error != null && !error.isNull()) {
-            String message = error.isTextual() ? error.asText() : error.path("message").asText("unknown error");
-            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint failed: " + message);
+            String message = error.isTextual() ? error.asText() : error.path("message").asText(error.toString());
+            throw new UpstreamException(UpstreamException.Kind.SERVER, "the model endpoint reported an error", redaction.text(message), 0, null);
         }
     }
 
-    private static UpstreamException statusError(HttpResponse<InputStream> response, InputStream in) {
+    /** An HTTP error: what its body says goes to the log only; bodies may echo the request's headers. */
+    private UpstreamException statusError(HttpResponse<InputStream> response, InputStream in) {
         int status = response.statusCode();
-        String message;
+        String said;
         try {
-            byte[] bytes = in.readNBytes(64 * 1024);
-            JsonNode json = Json.MAPPER.readTree(bytes);
-            message = json.path("error").path("message").asText(json.path("error").isTextual() ? json.path("error").asText() : new String(bytes, StandardCharsets.UTF_8));
-        } catch (IOException | RuntimeException e) {
-            message = "(no readable error body)";
+            said = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            said = "(no readable error body: " + e + ")";
         }
-        String text = "the model endpoint answered " + status + ": " + message;
+        try {
+            JsonNode error = Json.MAPPER.readTree(said).path("error");
+            said = error.path("message").isTextual() ? error.path("message").asText() : error.isTextual() ? error.asText() : said;
+        } catch (IOException | RuntimeException notJson) {
+            // said as it was sent
+        }
         UpstreamException.Kind kind = status == 429 ? UpstreamException.Kind.RATE_LIMIT
                 : status >= 500 ? UpstreamException.Kind.SERVER
                 : status == 400 || status == 413 || status == 422 ? UpstreamException.Kind.INVALID_PROMPT
                 : UpstreamException.Kind.REFUSED;
-        return new UpstreamException(kind, text, retryAfterMillis(response), null);
+        String message = switch (status) {
+            case 401, 403 -> "the model endpoint rejected the request (HTTP " + status + ")";
+            case 400, 413, 422 -> "the model endpoint rejected the prompt (HTTP " + status + ")";
+            case 429 -> "the model endpoint is rate limiting requests (HTTP 429)";
+            default -> "the model endpoint answered HTTP " + status;
+        };
+        return new UpstreamException(kind, message, redaction.text(said), retryAfterMillis(response), null);
     }
 
     private static long retryAfterMillis(HttpResponse<?> response) {
@@ -371,6 +317,36 @@ public final class ChatClient implements ChatModel, AutoCloseable {
     public void close() {
         watchdog.shutdownNow();
         http.close();
+    }
+
+    /**
+     * Hands out an attempt's response body as an {@code InputStream}, and closes it if the attempt was given up: at once
+     * when it arrives after that, as it can when a cancel and the response's headers cross.
+     */
+    private static final class Body implements HttpResponse.BodyHandler<InputStream> {
+        private InputStream stream;
+        private boolean abandoned;
+
+        @Override
+        public HttpResponse.BodySubscriber<InputStream> apply(HttpResponse.ResponseInfo info) {
+            HttpResponse.BodySubscriber<InputStream> subscriber = HttpResponse.BodySubscribers.ofInputStream();
+            subscriber.getBody().thenAccept(this::arrived);
+            return subscriber;
+        }
+
+        private synchronized void arrived(InputStream in) {
+            stream = in;
+            if (abandoned) {
+                closeQuietly(in);
+            }
+        }
+
+        synchronized void abandon() {
+            abandoned = true;
+            if (stream != null) {
+                closeQuietly(stream);
+            }
+        }
     }
 
     /** Remembers whether any part of the answer reached the listener (then a retry would repeat it). */

@@ -19,10 +19,12 @@ import com.openai.models.beta.threads.runs.RunStatus;
 import com.openai.models.beta.threads.runs.steps.RunStep;
 import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.FakeUpstream.ToolCall;
+import io.spindle.testing.LogCapture;
 import io.spindle.testing.RunEndToEnd;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -168,6 +170,29 @@ class RunFailuresSdkTest extends RunEndToEnd {
         assertThat(failed.lastError().orElseThrow().code()).isEqualTo(Run.LastError.Code.SERVER_ERROR);
         assertThat(upstreamRequests()).as("each attempt timed out").hasSize(3);
         assertThat(fake().awaitAbortedStreams(abortedBefore + 3, Duration.ofSeconds(2))).isTrue();
+        theThreadStaysUsable();
+    }
+
+    @Test
+    void anUpstreamThatEchoesTheKeyShowsItNeitherToClientsNorInTheLog() {
+        script(body -> Reply.errorEchoingHeaders(401, "Incorrect API key provided: " + UPSTREAM_KEY + "."));
+        Run failed;
+        String logged;
+        try (LogCapture log = LogCapture.of("io.spindle", Level.WARNING)) {
+            failed = runUntilFailed();
+            logged = log.text();
+        }
+
+        assertThat(upstreamReceived().getFirst().header("Authorization")).as("what the upstream echoed")
+                .isEqualTo("Bearer " + UPSTREAM_KEY);
+        Run.LastError error = failed.lastError().orElseThrow();
+        assertThat(error.code()).isEqualTo(Run.LastError.Code.SERVER_ERROR);
+        assertThat(error.message()).isEqualTo("the model endpoint rejected the request (HTTP 401)");
+        assertThat(api().get("/v1/threads/" + threadId + "/runs/" + failed.id()).body()).doesNotContain(UPSTREAM_KEY);
+        assertThat(logged).as("the failure is logged with what the upstream said")
+                .contains(failed.id()).contains("HTTP 401").contains("Incorrect API key provided");
+        assertThat(logged).doesNotContain(UPSTREAM_KEY).doesNotContain("upstream-test-key").doesNotContainIgnoringCase("Bearer sk");
+        assertThat(upstreamRequests()).as("a refused key is not retried").hasSize(1);
         theThreadStaysUsable();
     }
 

@@ -52,19 +52,34 @@ final class ClientHangup {
     private static synchronized Map<String, String> snapshot(long notBefore) {
         if (states == null || readAt - notBefore < 0) {
             readAt = System.nanoTime();
-            Map<String, String> read = new HashMap<>();
-            for (Path table : TABLES) {
-                try (Stream<String> lines = Files.lines(table)) {
-                    // "sl local_address rem_address st ...", addresses as HEXIP:HEXPORT
-                    lines.skip(1).map(line -> line.trim().split("\\s+")).filter(f -> f.length > 3)
-                            .forEach(f -> read.put(port(f[1]) + ">" + port(f[2]), f[3]));
-                } catch (IOException | UncheckedIOException | SecurityException unreadable) {
-                    // not Linux, or no /proc: cannot tell
-                }
-            }
-            states = read;
+            states = read();
         }
         return states;
+    }
+
+    /** How many connections to {@code port} are established on this machine, counted at their client side; -1 if unknown. */
+    static int establishedTo(int port) {
+        Map<String, String> now = read();
+        if (now.isEmpty()) {
+            return -1;
+        }
+        String to = ">%04X".formatted(port);
+        return (int) now.entrySet().stream().filter(e -> e.getKey().endsWith(to) && e.getValue().equals(ESTABLISHED)).count();
+    }
+
+    /** The kernel's connection states, by "LOCALPORT>REMOTEPORT" (ports as 4 hex digits); empty if unreadable. */
+    private static Map<String, String> read() {
+        Map<String, String> read = new HashMap<>();
+        for (Path table : TABLES) {
+            try (Stream<String> lines = Files.lines(table)) {
+                // "sl local_address rem_address st ...", addresses as HEXIP:HEXPORT
+                lines.skip(1).map(line -> line.trim().split("\\s+")).filter(f -> f.length > 3)
+                        .forEach(f -> read.put(port(f[1]) + ">" + port(f[2]), f[3]));
+            } catch (IOException | UncheckedIOException | SecurityException unreadable) {
+                // not Linux, or no /proc: cannot tell
+            }
+        }
+        return read;
     }
 
     private static String key(int localPort, int remotePort) {

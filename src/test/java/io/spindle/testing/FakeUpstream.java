@@ -121,6 +121,16 @@ public final class FakeUpstream implements AutoCloseable {
         }
     }
 
+    /** A header of the latest request, or null; fails if there was none. */
+    public String lastRequestHeader(String name) {
+        synchronized (lock) {
+            if (received.isEmpty()) {
+                throw new AssertionError("FakeUpstream has received no request");
+            }
+            return received.getLast().header(name);
+        }
+    }
+
     public int requestCount() {
         synchronized (lock) {
             return received.size();
@@ -140,6 +150,14 @@ public final class FakeUpstream implements AutoCloseable {
         synchronized (lock) {
             return aborted;
         }
+    }
+
+    /**
+     * How many connections to the fake are open, counted at their client side (Linux only: elsewhere -1). A
+     * connection the client keeps for reuse counts too.
+     */
+    public int openConnections() {
+        return ClientHangup.establishedTo(server.getAddress().getPort());
     }
 
     /** Waits until at least {@code n} answers were abandoned by their client; false if the timeout passed first. */
@@ -192,16 +210,20 @@ public final class FakeUpstream implements AutoCloseable {
     /**
      * What the fake answers to one request. Immutable: each {@code with...}/{@code then...} method returns a copy.
      * Completions stream as {@code chat.completion.chunk} events (or one {@code chat.completion} for
-     * {@code "stream": false}); text and tool-call arguments are cut into pieces of {@value #PIECE} characters.
+     * {@code "stream": false}); text and tool-call arguments are cut into pieces of {@value #PIECE} characters (unless
+     * {@link #withPieceSize} says otherwise).
      */
     public static final class Reply implements Cloneable {
         /** Characters per streamed piece of text or of tool-call arguments. */
         public static final int PIECE = 3;
 
-        private enum Kind { COMPLETION, ERROR, MALFORMED, HANG }
+        private enum Kind { COMPLETION, ERROR, STREAMED_ERROR, MALFORMED, HANG, ENDLESS_LINE }
 
-        /** What happens after a completion's content: finish normally, hang, or drop the connection. */
-        private enum Ending { FINISH, HANG, RESET }
+        /**
+         * What happens after a completion's content: finish normally, hang, or drop the connection; or finish (with
+         * usage) and then hang instead of sending {@code [DONE]}.
+         */
+        private enum Ending { FINISH, HANG, RESET, HANG_AFTER_FINISH }
 
         private final Kind kind;
         private String text;
@@ -214,8 +236,10 @@ public final class FakeUpstream implements AutoCloseable {
         private int status;
         private String message;
         private Integer retryAfter;
+        private boolean echoHeaders;
         private Duration delay = Duration.ZERO;
         private Duration chunkDelay = Duration.ZERO;
+        private int pieceSize = PIECE;
 
         private Reply(Kind kind) {
             this.kind = kind;
@@ -257,6 +281,23 @@ public final class FakeUpstream implements AutoCloseable {
             return reply;
         }
 
+        /**
+         * As {@link #error}, with every request header (the {@code Authorization} sent included) appended to the message,
+         * as some servers and proxies do.
+         */
+        public static Reply errorEchoingHeaders(int status, String message) {
+            Reply reply = error(status, message);
+            reply.echoHeaders = true;
+            return reply;
+        }
+
+        /** Status 200 and a stream whose one event is {@code {"error":{"message":…}}}, as some servers report failures. */
+        public static Reply streamedError(String message) {
+            Reply reply = new Reply(Kind.STREAMED_ERROR);
+            reply.message = Objects.requireNonNull(message);
+            return reply;
+        }
+
         /** Status 200 and the right content type, but the data line (or body) is not JSON. */
         public static Reply malformed() {
             return new Reply(Kind.MALFORMED);
@@ -268,6 +309,14 @@ public final class FakeUpstream implements AutoCloseable {
          */
         public static Reply reset() {
             return text("Hel").thenReset();
+        }
+
+        /**
+         * Status 200, a stream, and a {@code data:} line that never ends: text without a line break, sent as fast as the
+         * client reads it, until the client disconnects (counted as aborted) or the fake closes.
+         */
+        public static Reply endlessLine() {
+            return new Reply(Kind.ENDLESS_LINE);
         }
 
         /** Sends nothing, not even headers, until the client disconnects (counted as aborted) or the fake closes. */
@@ -304,6 +353,16 @@ public final class FakeUpstream implements AutoCloseable {
             return copy;
         }
 
+        /** Streams text and arguments in pieces of this many code points (default {@value #PIECE}). */
+        public Reply withPieceSize(int codePoints) {
+            if (codePoints < 1) {
+                throw new IllegalArgumentException("a piece has at least one code point");
+            }
+            Reply copy = copy();
+            copy.pieceSize = codePoints;
+            return copy;
+        }
+
         /** Waits this long between streamed events. */
         public Reply withChunkDelay(Duration between) {
             Reply copy = copy();
@@ -322,6 +381,14 @@ public final class FakeUpstream implements AutoCloseable {
         /** Sends the content, then (after the chunk delay) closes the connection mid-response. Unstreamed: half the body. */
         public Reply thenReset() {
             return withEnding(Ending.RESET);
+        }
+
+        /**
+         * Streams the whole answer, its finish_reason and usage included, then neither sends {@code [DONE]} nor closes
+         * until the client disconnects (counted as aborted) or the fake closes. Unstreamed, it sends the whole body.
+         */
+        public Reply thenHangAfterFinish() {
+            return withEnding(Ending.HANG_AFTER_FINISH);
         }
 
         private Reply withEnding(Ending ending) {
@@ -432,7 +499,25 @@ public final class FakeUpstream implements AutoCloseable {
             }
             switch (reply.kind) {
                 case HANG -> pause(exchange, null);
-                case ERROR -> sendJson(exchange, reply.status, errorBody(reply.status, reply.message));
+                case ENDLESS_LINE -> {
+                    startStream();
+                    out.write("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"".getBytes(StandardCharsets.UTF_8));
+                    byte[] block = "x".repeat(64 * 1024).getBytes(StandardCharsets.UTF_8);
+                    while (!closed) {
+                        out.write(block);
+                        out.flush();
+                    }
+                    throw new IOException("FakeUpstream closed");
+                }
+                case ERROR -> sendJson(exchange, reply.status, errorBody(reply.status,
+                        reply.echoHeaders ? reply.message + " Request headers: " + exchange.getRequestHeaders() : reply.message));
+                case STREAMED_ERROR -> {
+                    startStream();
+                    ObjectNode error = JSON.createObjectNode();
+                    error.putObject("error").put("message", reply.message).put("type", "server_error");
+                    event(JSON.writeValueAsString(error));
+                    out.close();
+                }
                 case MALFORMED -> {
                     if (stream) {
                         startStream();
@@ -467,6 +552,9 @@ public final class FakeUpstream implements AutoCloseable {
                 last.set("usage", usage(deltas.size()));
                 event(JSON.writeValueAsString(last));
             }
+            if (reply.ending == Reply.Ending.HANG_AFTER_FINISH) {
+                pause(exchange, null);
+            }
             event("[DONE]");
             out.close();
         }
@@ -489,7 +577,7 @@ public final class FakeUpstream implements AutoCloseable {
                 body.set("usage", usage(deltas().size()));
             }
             byte[] bytes = JSON.writeValueAsBytes(body);
-            if (reply.ending == Reply.Ending.FINISH) {
+            if (reply.ending == Reply.Ending.FINISH || reply.ending == Reply.Ending.HANG_AFTER_FINISH) {
                 sendJson(exchange, 200, bytes);
                 return;
             }
@@ -503,7 +591,7 @@ public final class FakeUpstream implements AutoCloseable {
         /** For a reply that does not finish: hang or drop the connection. */
         private void end() throws IOException {
             switch (reply.ending) {
-                case FINISH -> { }
+                case FINISH, HANG_AFTER_FINISH -> { }
                 case HANG -> pause(exchange, null);
                 case RESET -> {
                     pause(exchange, reply.chunkDelay);
@@ -516,7 +604,7 @@ public final class FakeUpstream implements AutoCloseable {
         private List<ObjectNode> deltas() {
             List<ObjectNode> deltas = new ArrayList<>();
             if (reply.text != null) {
-                for (String piece : pieces(reply.text)) {
+                for (String piece : pieces(reply.text, reply.pieceSize)) {
                     deltas.add(JSON.createObjectNode().put("content", piece));
                 }
             }
@@ -526,7 +614,7 @@ public final class FakeUpstream implements AutoCloseable {
                 head.putArray("tool_calls").addObject().put("index", i).put("id", call.id()).put("type", "function")
                         .putObject("function").put("name", call.name()).put("arguments", "");
                 deltas.add(head);
-                for (String piece : pieces(call.arguments())) {
+                for (String piece : pieces(call.arguments(), reply.pieceSize)) {
                     ObjectNode args = JSON.createObjectNode();
                     args.putArray("tool_calls").addObject().put("index", i)
                             .putObject("function").put("arguments", piece);
@@ -586,11 +674,11 @@ public final class FakeUpstream implements AutoCloseable {
         }
     }
 
-    /** Cuts text into pieces of {@link Reply#PIECE} code points. */
-    static List<String> pieces(String text) {
+    /** Cuts text into pieces of {@code size} code points. */
+    static List<String> pieces(String text, int size) {
         List<String> pieces = new ArrayList<>();
         for (int start = 0; start < text.length(); ) {
-            int end = text.offsetByCodePoints(start, Math.min(Reply.PIECE, text.codePointCount(start, text.length())));
+            int end = text.offsetByCodePoints(start, Math.min(size, text.codePointCount(start, Math.min(text.length(), start + 2 * size))));
             pieces.add(text.substring(start, end));
             start = end;
         }

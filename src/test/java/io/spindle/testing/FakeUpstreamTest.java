@@ -416,6 +416,98 @@ class FakeUpstreamTest {
     }
 
     @Test
+    void thenHangAfterFinishSendsFinishAndUsageButNeitherDoneNorTheEnd() throws Exception {
+        fake.enqueue(Reply.text("Bye").withUsage(3, 1).thenHangAfterFinish());
+
+        HttpResponse<InputStream> response = client.send(httpRequest(request("hi", true, true)), BodyHandlers.ofInputStream());
+        BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+        List<JsonNode> chunks = new ArrayList<>();
+        while (chunks.isEmpty() || !chunks.getLast().has("usage") || chunks.getLast().path("usage").isNull()) {
+            String line = reader.readLine();
+            assertThat(line).isNotNull().isNotEqualTo("data: [DONE]");
+            if (line.startsWith("data: ")) {
+                chunks.add(JSON.readTree(line.substring(6)));
+            }
+        }
+        assertThat(chunks.stream().map(c -> c.path("choices").path(0).path("finish_reason").asText(""))).contains("stop");
+        assertThat(chunks.getLast().path("usage").path("completion_tokens").asInt()).isEqualTo(1);
+        Thread.sleep(300);
+        assertThat(response.body().available()).as("nothing after the usage").isZero();
+
+        reader.close();
+
+        assertThat(fake.awaitAbortedStreams(1, Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
+    void endlessLineSendsOneLineUntilTheClientLeaves() throws Exception {
+        fake.enqueue(Reply.endlessLine());
+
+        HttpResponse<InputStream> response = client.send(httpRequest(request("hi", true, true)), BodyHandlers.ofInputStream());
+        byte[] first = response.body().readNBytes(1024 * 1024);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(new String(first, 0, 6, StandardCharsets.UTF_8)).isEqualTo("data: ");
+        assertThat(first).hasSize(1024 * 1024).doesNotContain((byte) '\n');
+        response.body().close();
+        assertThat(fake.awaitAbortedStreams(1, Duration.ofSeconds(5))).isTrue();
+    }
+
+    @Test
+    void pieceSizeSetsHowMuchTextEachChunkCarries() throws Exception {
+        fake.enqueue(Reply.text("abcdefghij").withPieceSize(4));
+
+        Sse sse = stream(request("hi", true, false));
+
+        assertThat(sse.contentChunks().stream().map(c -> delta(c).path("content").asText())).containsExactly("abcd", "efgh", "ij");
+    }
+
+    @Test
+    void streamedErrorIsAnErrorObjectInsideA200Stream() throws Exception {
+        fake.enqueue(Reply.streamedError("overloaded"));
+
+        Sse sse = stream(request("hi", true, true));
+
+        assertThat(sse.status()).isEqualTo(200);
+        assertThat(sse.data()).hasSize(1);
+        assertThat(JSON.readTree(sse.data().getFirst()).path("error").path("message").asText()).isEqualTo("overloaded");
+    }
+
+    @Test
+    void errorEchoingHeadersAppendsTheRequestHeaders() throws Exception {
+        fake.enqueue(Reply.errorEchoingHeaders(401, "Bad key."));
+
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(fake.baseUrl() + "/chat/completions"))
+                .header("Authorization", "Bearer sk-echo-me").POST(HttpRequest.BodyPublishers.ofString(request("hi", true, true)
+                        .toString())).build(), BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(JSON.readTree(response.body()).path("error").path("message").asText())
+                .startsWith("Bad key. Request headers: ").contains("Bearer sk-echo-me");
+    }
+
+    @Test
+    void openConnectionsCountsTheClientsConnections() throws Exception {
+        fake.enqueue(Reply.text("held").thenHang(), Reply.text("held too").thenHang());
+        int before = fake.openConnections();
+        HttpClient other = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpResponse<InputStream> one = client.send(httpRequest(request("hi", true, true)), BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> two = other.send(httpRequest(request("hi", true, true)), BodyHandlers.ofInputStream());
+
+        assertThat(before).isNotNegative();
+        assertThat(fake.openConnections()).isEqualTo(before + 2);
+
+        one.body().close();
+        two.body().close();
+        other.close();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (fake.openConnections() > before && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(fake.openConnections()).isEqualTo(before);
+    }
+
+    @Test
     void abortMidStreamIsCountedWhenTheNextChunkCannotBeWritten() throws Exception {
         fake.enqueue(Reply.text("a long answer that takes a while").withChunkDelay(Duration.ofMillis(50)));
 

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /** {@link ChatClient} against the scripted {@link FakeUpstream}, over real HTTP, without a Spindle server. */
 class ChatClientTest {
+    private static final int MAX_LINE_BYTES = 1024 * 1024;
+    private static final int MAX_ANSWER_CHARS = 1_000_000;
     private final FakeUpstream fake = FakeUpstream.start();
     private final List<ChatClient> clients = new ArrayList<>();
 
@@ -148,6 +150,80 @@ class ChatClientTest {
         assertThat(second.events).containsExactly("text:Calling.", "start:0:f", "args:0:{\"a\":1}");
     }
 
+    @Test
+    void anAnswerThatFinishesButNeverEndsCompletesAfterAShortGrace() throws Exception {
+        fake.enqueue(Reply.text("All done.").withUsage(9, 3).thenHangAfterFinish(),
+                Reply.text("No usage either.").withoutUsage().thenHangAfterFinish());
+        ChatClient client = client(0, Duration.ofMillis(10), Duration.ofSeconds(60));
+        long start = System.nanoTime();
+
+        ChatResult withUsage = client.complete(request(true), new Recorder(), new Cancellation());
+        ChatResult withoutUsage = client.complete(request(true), new Recorder(), new Cancellation());
+
+        assertThat(withUsage.text()).isEqualTo("All done.");
+        assertThat(withUsage.finishReason()).isEqualTo("stop");
+        assertThat(withUsage.usage()).isEqualTo(Usage.of(9, 3, 0, 0));
+        assertThat(withoutUsage.text()).isEqualTo("No usage either.");
+        assertThat(withoutUsage.usage()).isNull();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("far less than the 60 s idle timeout, twice")
+                .isLessThan(Duration.ofSeconds(20));
+        assertThat(fake.awaitAbortedStreams(2, Duration.ofSeconds(5))).as("both streams were closed").isTrue();
+    }
+
+    @Test
+    void textOverTheAnswerLimitEndsAsALengthCutOff() throws Exception {
+        String text = "0123456789".repeat(500) + "🙂";
+        fake.enqueue(Reply.text(text).withPieceSize(333), Reply.text("x".repeat(999) + "🙂🙂").withPieceSize(400));
+        ChatClient client = client(0, 4_096, 1_000);
+        Recorder recorder = new Recorder();
+
+        ChatResult result = client.complete(request(true), recorder, new Cancellation());
+        ChatResult beforeAPair = client.complete(request(true), new Recorder(), new Cancellation());
+
+        assertThat(result.text()).isEqualTo(text.substring(0, 1_000));
+        assertThat(recorder.text()).isEqualTo(result.text());
+        assertThat(result.finishReason()).isEqualTo("length");
+        assertThat(result.usage()).as("the stream was left before its usage").isNull();
+        assertThat(beforeAPair.text()).as("never half a surrogate pair").isEqualTo("x".repeat(999));
+        assertThat(beforeAPair.finishReason()).isEqualTo("length");
+    }
+
+    @Test
+    void functionCallsOverTheAnswerLimitFailTheCall() {
+        fake.enqueue(Reply.toolCalls(new ToolCall("c1", "f", "{\"a\":\"" + "y".repeat(5_000) + "\"}")).withPieceSize(500));
+
+        UpstreamException e = failure(client(2, 4_096, 1_000), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+        assertThat(e.kind().code).isEqualTo("server_error");
+        assertThat(e.getMessage()).isEqualTo("the model's function calls were longer than 1000 characters");
+        assertThat(fake.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aLineOverTheLimitFailsWithoutReadingOn() throws Exception {
+        fake.enqueue(Reply.endlessLine(), Reply.text("a retry would get this"));
+
+        UpstreamException e = failure(client(2, 64 * 1024, 1_000_000), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+        assertThat(e.kind().code).isEqualTo("server_error");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint sent a line longer than 65536 bytes");
+        assertThat(e.detail()).isEqualTo("SPINDLE_UPSTREAM_MAX_LINE_BYTES=65536");
+        assertThat(fake.requestCount()).as("not retried").isEqualTo(1);
+        assertThat(fake.awaitAbortedStreams(1, Duration.ofSeconds(5))).as("the endless line was left").isTrue();
+    }
+
+    @Test
+    void anUnstreamedAnswerOverTheLineLimitFails() {
+        fake.enqueue(Reply.text("z".repeat(10_000)));
+
+        UpstreamException e = failure(client(0, 4_096, 1_000_000), request(false), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint sent a line longer than 4096 bytes");
+    }
+
     // ----- failures and retries ----------------------------------------------------------------------------------
 
     @Test
@@ -158,7 +234,8 @@ class ChatClientTest {
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.RATE_LIMIT);
         assertThat(e.kind().code).isEqualTo("rate_limit_exceeded");
-        assertThat(e.getMessage()).contains("429").contains("Slow down please");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint is rate limiting requests (HTTP 429)");
+        assertThat(e.detail()).isEqualTo("Slow down please");
         assertThat(fake.requestCount()).isEqualTo(1);
     }
 
@@ -185,7 +262,8 @@ class ChatClientTest {
         UpstreamException e = failure(client(1, Duration.ofMillis(10), Duration.ofSeconds(30)), request(true), new Cancellation());
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.SERVER);
-        assertThat(e.getMessage()).contains("503").contains("boom 2");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint answered HTTP 503");
+        assertThat(e.detail()).isEqualTo("boom 2");
         assertThat(fake.requestCount()).isEqualTo(2);
     }
 
@@ -212,7 +290,8 @@ class ChatClientTest {
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.INVALID_PROMPT);
         assertThat(e.kind().code).isEqualTo("invalid_prompt");
-        assertThat(e.getMessage()).contains("400").contains("maximum context length");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint rejected the prompt (HTTP 400)");
+        assertThat(e.detail()).contains("maximum context length");
         assertThat(fake.requestCount()).isEqualTo(1);
     }
 
@@ -224,7 +303,8 @@ class ChatClientTest {
 
         assertThat(e.kind()).isEqualTo(UpstreamException.Kind.REFUSED);
         assertThat(e.kind().code).isEqualTo("server_error");
-        assertThat(e.getMessage()).contains("401").contains("Incorrect API key provided");
+        assertThat(e.getMessage()).isEqualTo("the model endpoint rejected the request (HTTP 401)");
+        assertThat(e.detail()).contains("Incorrect API key provided");
         assertThat(fake.requestCount()).isEqualTo(1);
     }
 
@@ -291,6 +371,51 @@ class ChatClientTest {
         // the watchdog looks once a second: the silence is noticed between 1 and 2 s after it began
         assertThat(took).isBetween(Duration.ofMillis(900), Duration.ofMillis(3500));
         assertThat(fake.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void anEchoedKeyIsInNeitherTheMessageNorTheDetail() {
+        String key = "k9-Plain-Secret";
+        ChatClient client = track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.of(key),
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
+        fake.enqueue(Reply.errorEchoingHeaders(401, "Incorrect API key provided: " + key + "."));
+
+        UpstreamException e = failure(client, request(true), new Cancellation());
+
+        assertThat(fake.lastRequestHeader("Authorization")).isEqualTo("Bearer " + key);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint rejected the request (HTTP 401)");
+        assertThat(e.detail()).startsWith("Incorrect API key provided: [redacted]. Request headers: ")
+                .contains("Authorization=[[redacted]]").doesNotContain(key).doesNotContain("Plain");
+        assertThat(e.forLog()).doesNotContain(key);
+    }
+
+    @Test
+    void anErrorInsideTheStreamIsLoggedNotShown() {
+        fake.enqueue(Reply.streamedError("upstream exploded; key sk-abcdefghijklmnop"));
+
+        UpstreamException e = failure(client(0), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.SERVER);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint reported an error");
+        assertThat(e.detail()).isEqualTo("upstream exploded; key [redacted]");
+    }
+
+    @Test
+    void anUnreachableEndpointIsNamedNeitherInTheMessageNorWithItsCredentials() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        ChatClient client = track(new ChatClient(new ChatClient.Config(
+                URI.create("http://alice:url-secret-pw@127.0.0.1:" + closedPort + "/v1"), Optional.empty(),
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
+
+        UpstreamException e = failure(client, request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.SERVER);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint could not be reached");
+        assertThat(e.detail()).contains("ConnectException");
+        assertThat(e.forLog()).doesNotContain("url-secret-pw");
     }
 
     // ----- cancellation ------------------------------------------------------------------------------------------
@@ -374,12 +499,60 @@ class ChatClientTest {
         assertThat(fake.requestCount()).isLessThanOrEqualTo(1);
     }
 
+    // ----- connections ---------------------------------------------------------------------------------------------
+
+    @Test
+    void failedCallsReleaseTheirConnections() throws Exception {
+        ChatClient limited = client(0, 64 * 1024, 1_000);
+        for (int round = 0; round < 4; round++) {
+            fake.enqueue(Reply.endlessLine(), Reply.text("y".repeat(2_000)).withPieceSize(100).thenHang(),
+                    Reply.text("finished").thenHangAfterFinish());
+            assertThat(failure(limited, request(true), new Cancellation()).kind()).isEqualTo(UpstreamException.Kind.TOO_LARGE);
+            assertThat(limited.complete(request(true), new Recorder(), new Cancellation()).finishReason()).isEqualTo("length");
+            assertThat(limited.complete(request(true), new Recorder(), new Cancellation()).text()).isEqualTo("finished");
+        }
+        ChatClient client = client(0, Duration.ofMillis(10), Duration.ofSeconds(1));
+        for (int round = 0; round < 4; round++) {
+            fake.enqueue(Reply.error(401, "no"), Reply.error(500, "boom"), Reply.malformed(), Reply.reset(),
+                    Reply.text("then silence").thenHang(), Reply.text("then a cancel").thenHang(), Reply.hang());
+            failure(client, request(true), new Cancellation());
+            failure(client, request(true), new Cancellation());
+            failure(client, request(true), new Cancellation());
+            failure(client, request(true), new Cancellation());
+            assertThat(failure(client, request(true), new Cancellation()).getMessage()).contains("stopped answering");
+            assertThat(failure(client, request(true), new Recorder(), cancelSoon()).kind()).isEqualTo(UpstreamException.Kind.ABORTED);
+            assertThat(failure(client, request(true), new Recorder(), cancelSoon()).kind()).isEqualTo(UpstreamException.Kind.ABORTED);
+        }
+        assertThat(fake.requestCount()).isEqualTo(40);
+
+        assertThat(fake.openConnections()).as("connections can be counted here").isNotNegative();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (fake.openConnections() > 2 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(fake.openConnections()).as("connections left open (one kept for reuse is fine)").isLessThanOrEqualTo(2);
+    }
+
+    /** A cancellation that happens 300 ms from now. */
+    private static Cancellation cancelSoon() {
+        Cancellation cancellation = new Cancellation();
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException ignored) {
+                // cancel at once
+            }
+            cancellation.cancel("cancelled by the test");
+        });
+        return cancellation;
+    }
+
     // ----- the request -------------------------------------------------------------------------------------------
 
     @Test
     void authorizationIsSentOnlyWithAnApiKey() throws Exception {
         ChatClient withKey = track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.of("sk-upstream-123"),
-                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
         withKey.complete(request(true), new Recorder(), new Cancellation());
         client(0).complete(request(true), new Recorder(), new Cancellation());
 
@@ -407,7 +580,7 @@ class ChatClientTest {
     @Test
     void baseUrlWithTrailingSlashReachesTheSameEndpoint() throws Exception {
         ChatClient client = track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl() + "/"), Optional.empty(),
-                Duration.ofSeconds(30), 0, Duration.ofMillis(10))));
+                Duration.ofSeconds(30), 0, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
         fake.enqueue(Reply.text("found"));
 
         assertThat(client.complete(request(true), new Recorder(), new Cancellation()).text()).isEqualTo("found");
@@ -430,7 +603,13 @@ class ChatClientTest {
     }
 
     private ChatClient client(int retries, Duration retryBase, Duration idleTimeout) {
-        return track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.empty(), idleTimeout, retries, retryBase)));
+        return track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.empty(), idleTimeout, retries, retryBase,
+                MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
+    }
+
+    private ChatClient client(int retries, int maxLineBytes, int maxAnswerChars) {
+        return track(new ChatClient(new ChatClient.Config(URI.create(fake.baseUrl()), Optional.empty(), Duration.ofSeconds(30),
+                retries, Duration.ofMillis(10), maxLineBytes, maxAnswerChars)));
     }
 
     private ChatClient track(ChatClient client) {
