@@ -12,11 +12,17 @@ import io.spindle.api.ApiException;
 import io.spindle.api.Ids;
 import io.spindle.api.Json;
 import io.spindle.api.ListQuery;
+import io.helidon.http.HttpException;
+import io.helidon.http.RequestException;
+import io.helidon.webserver.CloseConnectionException;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.logging.Logger;
 
 /** What every route needs: the caller's project, the JSON body, path ids, and writing JSON back. */
 final class Http {
+    private static final Logger LOG = Logger.getLogger(Http.class.getName());
     static final HeaderName REQUEST_ID = HeaderNames.create("x-request-id");
     static final String JSON = "application/json";
     /** Reads request bodies; text after the JSON value (e.g. {@code {} x}) makes the body invalid. */
@@ -42,24 +48,22 @@ final class Http {
         return req.query().first(name).orElse(null);
     }
 
-    /** The request body as JSON; an absent body reads as {@code {}}. */
+    /** The request body as JSON; an absent body reads as {@code {}}. Bodies must be UTF-8, as JSON on the network must. */
     static JsonNode body(ServerRequest req) {
         if (!req.content().hasEntity()) {
             return Json.object();
         }
-        byte[] bytes;
-        try (InputStream in = req.content().inputStream()) {
-            bytes = in.readAllBytes();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        byte[] bytes = readBody(req);
         if (isBlank(bytes)) {
             return Json.object();
         }
         try {
+            if (!Utf8.isValid(bytes)) {
+                throw new CharConversionException("not UTF-8");
+            }
             return BODY_READER.readTree(bytes);
         } catch (IOException e) {
-            // JsonProcessingException for bad syntax, CharConversionException for bytes that are not UTF-8/16/32
+            // JsonProcessingException for bad syntax or nesting past Json.MAX_DEPTH, CharConversionException for bytes that are not UTF-8
             throw ApiException.invalid("We could not parse the JSON body of your request. (HINT: This likely means you aren't "
                     + "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
                     + "valid JSON. If you have trouble figuring out how to fix this, please contact us through our help "
@@ -67,13 +71,54 @@ final class Http {
         }
     }
 
-    static void send(ServerResponse res, Object value) {
-        send(res, Status.OK_200, Json.writeBytes(value));
+    /**
+     * The body's bytes. A body whose chunked framing is broken is answered 400, and the connection
+     * then closed: where the next request would start is unknown. A client that leaves mid-body, or
+     * pauses past the read timeout, has nobody to answer: one line at FINE, and the connection ends.
+     */
+    private static byte[] readBody(ServerRequest req) {
+        try (InputStream in = req.content().inputStream()) {
+            return in.readAllBytes();
+        } catch (RequestException | HttpException e) {
+            throw e; // Helidon's own answers: a body over the size limit, a bad last chunk
+        } catch (IllegalArgumentException e) {
+            // Helidon 4.5 lets a chunk size that is not hex (e.g. "zz") out as a NumberFormatException
+            req.context().register(new CloseAfterAnswer());
+            throw ApiException.invalid("We could not read the body of your request: its chunked transfer encoding is malformed.");
+        } catch (IOException | RuntimeException e) {
+            LOG.fine(() -> req.prologue().method().text() + " " + req.prologue().uriPath().rawPath()
+                    + ": the client stopped sending the body (" + (e instanceof ReadDeadlines.Expired ? e.getMessage() : e.toString())
+                    + "); connection closed");
+            throw new CloseConnectionException("request body not received", e);
+        }
     }
 
-    static void send(ServerResponse res, Status status, byte[] json) {
+    /** Marks a request whose connection must close once it is answered. */
+    private record CloseAfterAnswer() {}
+
+    static boolean mustClose(ServerRequest req) {
+        return req.context().get(CloseAfterAnswer.class).isPresent();
+    }
+
+    /** A HEAD request, routed as GET: its answer keeps the headers (Content-Length too) and drops the body. */
+    private record Head() {}
+
+    static void markHead(ServerRequest req) {
+        req.context().register(new Head());
+    }
+
+    static void send(ServerRequest req, ServerResponse res, Object value) {
+        send(req, res, Status.OK_200, Json.writeBytes(value));
+    }
+
+    static void send(ServerRequest req, ServerResponse res, Status status, byte[] json) {
         res.status(status);
         res.header(HeaderNames.CONTENT_TYPE, JSON);
+        if (req.context().get(Head.class).isPresent()) {
+            res.header(HeaderNames.CONTENT_LENGTH, Integer.toString(json.length));
+            res.send();
+            return;
+        }
         res.send(json);
     }
 
