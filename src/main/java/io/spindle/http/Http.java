@@ -3,21 +3,20 @@ package io.spindle.http;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
 import io.spindle.api.Ids;
 import io.spindle.api.Json;
 import io.spindle.api.ListQuery;
-import io.helidon.http.HttpException;
-import io.helidon.http.RequestException;
-import io.helidon.webserver.CloseConnectionException;
-import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.logging.Logger;
 
 /** What every route needs: the caller's project, the JSON body, path ids, and writing JSON back. */
@@ -57,35 +56,39 @@ final class Http {
         if (isBlank(bytes)) {
             return Json.object();
         }
+        // Jackson alone would read overlong forms and encoded surrogates as characters
+        if (!Utf8.isValid(bytes)) {
+            throw unparseable();
+        }
         try {
-            if (!Utf8.isValid(bytes)) {
-                throw new CharConversionException("not UTF-8");
-            }
             return BODY_READER.readTree(bytes);
         } catch (IOException e) {
-            // JsonProcessingException for bad syntax or nesting past Json.MAX_DEPTH, CharConversionException for bytes that are not UTF-8
-            throw ApiException.invalid("We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-                    + "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
-                    + "valid JSON. If you have trouble figuring out how to fix this, please contact us through our help "
-                    + "center at help.openai.com.)");
+            // bad syntax, or nesting past Json.MAX_DEPTH
+            throw unparseable();
         }
+    }
+
+    private static ApiException unparseable() {
+        return ApiException.invalid("We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                + "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+                + "valid JSON. If you have trouble figuring out how to fix this, please contact us through our help "
+                + "center at help.openai.com.)");
     }
 
     /**
      * The body's bytes. A body whose chunked framing is broken is answered 400, and the connection
      * then closed: where the next request would start is unknown. A client that leaves mid-body, or
      * pauses past the read timeout, has nobody to answer: one line at FINE, and the connection ends.
+     * Helidon's own answers (a body over the size limit, a bad last chunk) pass through.
      */
     private static byte[] readBody(ServerRequest req) {
         try (InputStream in = req.content().inputStream()) {
             return in.readAllBytes();
-        } catch (RequestException | HttpException e) {
-            throw e; // Helidon's own answers: a body over the size limit, a bad last chunk
         } catch (IllegalArgumentException e) {
             // Helidon 4.5 lets a chunk size that is not hex (e.g. "zz") out as a NumberFormatException
             req.context().register(new CloseAfterAnswer());
             throw ApiException.invalid("We could not read the body of your request: its chunked transfer encoding is malformed.");
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | UncheckedIOException | DataReader.InsufficientDataAvailableException | CloseConnectionException e) {
             LOG.fine(() -> req.prologue().method().text() + " " + req.prologue().uriPath().rawPath()
                     + ": the client stopped sending the body (" + (e instanceof ReadDeadlines.Expired ? e.getMessage() : e.toString())
                     + "); connection closed");
