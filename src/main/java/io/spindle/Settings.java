@@ -104,8 +104,8 @@ public record Settings(
                 Duration.ofSeconds(intValue(env, "SPINDLE_LEASE_SECONDS", 30, 2, 3_600)),
                 intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 0, 100_000));
         Web web = new Web(
-                value(env, "SPINDLE_CORS_ORIGINS").map(Settings::list),
-                value(env, "SPINDLE_ALLOWED_HOSTS").map(Settings::list).orElse(List.of()),
+                value(env, "SPINDLE_CORS_ORIGINS").map(Settings::list).map(Settings::checkOrigins),
+                value(env, "SPINDLE_ALLOWED_HOSTS").map(Settings::list).map(Settings::checkHosts).orElse(List.of()),
                 intValue(env, "SPINDLE_MAX_CONNECTIONS", 10_000, 1, 1_000_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
@@ -140,6 +140,26 @@ public record Settings(
     /** The non-empty entries of a comma-separated value, trimmed. */
     private static List<String> list(String raw) {
         return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(e -> !e.isEmpty()).toList();
+    }
+
+    private static List<String> checkOrigins(List<String> origins) {
+        for (String origin : origins) {
+            if (!origin.equals("*") && !origin.matches("(?i)https?://[^/?#@\\s]+/?")) {
+                throw new Invalid("SPINDLE_CORS_ORIGINS entries are origins like https://app.example.com or http://intranet:* "
+                        + "(or *), got '" + origin + "'");
+            }
+        }
+        return origins;
+    }
+
+    private static List<String> checkHosts(List<String> hosts) {
+        for (String host : hosts) {
+            if (!host.equals("*") && !host.matches("[A-Za-z0-9._\\-]+|\\[[0-9A-Fa-f:.]+\\]")) {
+                throw new Invalid("SPINDLE_ALLOWED_HOSTS entries are host names without scheme or port, like spindle.internal "
+                        + "(or *), got '" + host + "'");
+            }
+        }
+        return hosts;
     }
 
     private static Map<String, String> apiKeys(String raw) {

@@ -1,6 +1,7 @@
 package io.spindle.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindle.Settings;
 import java.util.HashMap;
@@ -69,6 +70,19 @@ class BrowserAccessTest {
         assertThat(access.allowsHost("box.lan")).isTrue();
         assertThat(access.allowsHost("localhost:8080")).isTrue();
         assertThat(access.allowsHost("evil.example")).isFalse();
+    }
+
+    @Test
+    void entriesThatCanNeverMatchStopStartUp() {
+        for (String origin : new String[] {"app.example.com", "https://app.example.com/path", "ftp://files.example.com", "https://"}) {
+            assertThatThrownBy(() -> access("SPINDLE_CORS_ORIGINS", origin)).isInstanceOf(Settings.Invalid.class)
+                    .hasMessageContaining("SPINDLE_CORS_ORIGINS").hasMessageContaining(origin);
+        }
+        for (String host : new String[] {"http://spindle.internal", "spindle.internal:8080", "a/b"}) {
+            assertThatThrownBy(() -> access("SPINDLE_ALLOWED_HOSTS", host)).isInstanceOf(Settings.Invalid.class)
+                    .hasMessageContaining("SPINDLE_ALLOWED_HOSTS").hasMessageContaining(host);
+        }
+        assertThat(access("SPINDLE_ALLOWED_HOSTS", "[fd00::1]").allowsHost("[fd00::1]:8080")).isTrue();
     }
 
     @Test
