@@ -24,7 +24,8 @@ public record Settings(
         long maxFileBytes,
         String nodeId,
         Upstream upstream,
-        Runs runs) {
+        Runs runs,
+        Web web) {
 
     /** The OpenAI-compatible model endpoint runs call. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
@@ -32,6 +33,14 @@ public record Settings(
 
     /** How runs are executed. */
     public record Runs(Duration expiry, int pollAfterMillis, int maxToolRounds, Duration lease, int maxConcurrent) {}
+
+    /**
+     * How the HTTP server guards itself. {@code corsOrigins} and {@code allowedHosts} hold the listed
+     * entries beyond the loopback ones (always allowed); {@code "*"} allows any. Without a list, any
+     * origin may call a server with API keys, and only loopback origins one without.
+     */
+    public record Web(Optional<List<String>> corsOrigins, List<String> allowedHosts, int maxConnections,
+                      Duration readTimeout, Duration idleTimeout) {}
 
     /** A documented environment variable; the list below feeds {@code --help} and the README table. */
     public record Variable(String name, String defaultValue, String description) {}
@@ -58,7 +67,12 @@ public record Settings(
             new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue. 0 makes an API-only node that executes none."),
             new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
             new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted JSON request body in bytes; larger bodies get 413. File uploads: SPINDLE_MAX_FILE_BYTES."),
-            new Variable("SPINDLE_MAX_FILE_BYTES", "536870912", "Largest file accepted by POST /v1/files, in bytes; larger files get 413."));
+            new Variable("SPINDLE_MAX_FILE_BYTES", "536870912", "Largest file accepted by POST /v1/files, in bytes; larger files get 413."),
+            new Variable("SPINDLE_CORS_ORIGINS", "(unset)", "Comma-separated origins (e.g. `https://app.example.com`, `http://intranet:*` for any port, `*` for all) whose web pages may call the API, besides loopback origins (http(s)://localhost, 127.x.x.x, [::1], any port). Unset: any origin when SPINDLE_API_KEYS is set, else loopback origins only. A request from another origin gets 403."),
+            new Variable("SPINDLE_ALLOWED_HOSTS", "(unset)", "Without SPINDLE_API_KEYS, only requests addressed (Host header) to localhost, 127.x.x.x or [::1] are answered, against DNS rebinding; this comma-separated list adds host names (`*`: any). Ignored when SPINDLE_API_KEYS is set."),
+            new Variable("SPINDLE_MAX_CONNECTIONS", "10000", "Most client connections open at once; further ones wait in the listen backlog until one closes."),
+            new Variable("SPINDLE_READ_TIMEOUT_SECONDS", "30", "A client must send its request headers within this many seconds of the request line, and keep its body coming with no pause this long; else the connection is closed."),
+            new Variable("SPINDLE_IDLE_TIMEOUT_SECONDS", "60", "A connection with no request for this long (idle keep-alive, or a request line never finished) is closed."));
 
     public static final String DEFAULT_PROJECT = "default";
 
@@ -98,7 +112,13 @@ public record Settings(
                 intValue(env, "SPINDLE_MAX_TOOL_ROUNDS", 50, 1, 10_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_LEASE_SECONDS", 30, 2, 3_600)),
                 intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 0, 100_000));
-        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs);
+        Web web = new Web(
+                value(env, "SPINDLE_CORS_ORIGINS").map(Settings::list).map(Settings::checkOrigins),
+                value(env, "SPINDLE_ALLOWED_HOSTS").map(Settings::list).map(Settings::checkHosts).orElse(List.of()),
+                intValue(env, "SPINDLE_MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+                Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
+                Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
+        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs, web);
     }
 
     public boolean authRequired() {
@@ -128,6 +148,31 @@ public record Settings(
         } catch (NumberFormatException e) {
             throw new Invalid(name + " must be a whole number, got '" + raw.get() + "'");
         }
+    }
+
+    /** The non-empty entries of a comma-separated value, trimmed. */
+    private static List<String> list(String raw) {
+        return java.util.Arrays.stream(raw.split(",")).map(String::trim).filter(e -> !e.isEmpty()).toList();
+    }
+
+    private static List<String> checkOrigins(List<String> origins) {
+        for (String origin : origins) {
+            if (!origin.equals("*") && !origin.matches("(?i)https?://[^/?#@\\s]+/?")) {
+                throw new Invalid("SPINDLE_CORS_ORIGINS entries are origins like https://app.example.com or http://intranet:* "
+                        + "(or *), got '" + origin + "'");
+            }
+        }
+        return origins;
+    }
+
+    private static List<String> checkHosts(List<String> hosts) {
+        for (String host : hosts) {
+            if (!host.equals("*") && !host.matches("[A-Za-z0-9._\\-]+|\\[[0-9A-Fa-f:.]+\\]")) {
+                throw new Invalid("SPINDLE_ALLOWED_HOSTS entries are host names without scheme or port, like spindle.internal "
+                        + "(or *), got '" + host + "'");
+            }
+        }
+        return hosts;
     }
 
     private static Map<String, String> apiKeys(String raw) {

@@ -19,6 +19,13 @@ public final class Body {
     private static final int METADATA_PAIRS = 16;
     private static final int METADATA_KEY_LENGTH = 64;
     private static final int METADATA_VALUE_LENGTH = 512;
+    /**
+     * How many levels a free-form JSON value (a function's parameters, a response format's schema)
+     * may nest. Every other part of a request is parsed member by member, so no stored object nests
+     * much deeper than this, far below {@link Json#MAX_DEPTH}: lists, runs and events that carry it
+     * can always be written.
+     */
+    public static final int MAX_DEPTH = 64;
 
     private final ObjectNode node;
     private final String path;
@@ -130,6 +137,38 @@ public final class Body {
             throw wrongType(param(key), "a boolean", v);
         }
         return v.booleanValue();
+    }
+
+    /** A free-form JSON object (e.g. a JSON schema), at most {@link #MAX_DEPTH} levels deep; null when absent. */
+    public JsonNode freeObject(String key) {
+        JsonNode v = raw(key);
+        if (v == null) {
+            return null;
+        }
+        if (!v.isObject()) {
+            throw wrongType(param(key), "an object", v);
+        }
+        if (!nestsWithin(v, MAX_DEPTH)) {
+            throw ApiException.invalid("Invalid '" + param(key) + "': object nested too deeply. Expected at most " + MAX_DEPTH
+                    + " levels of nesting.", param(key), "object_above_max_depth");
+        }
+        return v;
+    }
+
+    /** Whether a value nests at most {@code levels} deep ({@code {}} is one level); looks no deeper than that. */
+    static boolean nestsWithin(JsonNode value, int levels) {
+        if (!value.isContainerNode()) {
+            return true;
+        }
+        if (levels == 0) {
+            return false;
+        }
+        for (JsonNode child : value) {
+            if (!nestsWithin(child, levels - 1)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public Body object(String key, Set<String> allowed) {

@@ -68,7 +68,8 @@ public final class Ids {
 
     /**
      * Checks the prefix of an id taken from a path or body; OpenAI answered a wrong prefix with
-     * {@code Invalid 'thread_id': 'abc'. Expected an ID that begins with 'thread'.}
+     * {@code Invalid 'thread_id': 'abc'. Expected an ID that begins with 'thread'.} An id holding a
+     * control character (a NUL, which PostgreSQL cannot even compare) is malformed the same way.
      */
     public static String require(String param, String value, String prefix) {
         if (value == null || !value.startsWith(prefix) || value.length() == prefix.length()) {
@@ -76,6 +77,19 @@ public final class Ids {
             throw ApiException.invalid("Invalid '" + param + "': '" + value + "'. Expected an ID that begins with '" + word + "'.",
                     param, "invalid_value");
         }
+        if (hasControlCharacter(value)) {
+            throw ApiException.invalid("Invalid '" + param + "': '" + value + "'. An ID cannot contain control characters.",
+                    param, "invalid_value");
+        }
         return value;
+    }
+
+    public static boolean hasControlCharacter(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

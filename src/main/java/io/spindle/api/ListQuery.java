@@ -37,8 +37,17 @@ public record ListQuery(int limit, boolean ascending, String after, String befor
         if (order != null && !order.equals("asc") && !order.equals("desc")) {
             throw Body.invalidValue("order", order, List.of("asc", "desc"));
         }
-        return new ListQuery(limit, "asc".equals(order), blankToNull(queryParam.apply("after")),
-                blankToNull(queryParam.apply("before")));
+        return new ListQuery(limit, "asc".equals(order), cursor(queryParam, "after"), cursor(queryParam, "before"));
+    }
+
+    /** A cursor with a control character (a NUL, which PostgreSQL cannot compare) is no id of the list. */
+    private static String cursor(Function<String, String> queryParam, String name) {
+        String id = blankToNull(queryParam.apply(name));
+        if (id != null && Ids.hasControlCharacter(id)) {
+            throw ApiException.invalid("Invalid '" + name + "': '" + id + "' is not the id of an object in this list.",
+                    name, "invalid_value");
+        }
+        return id;
     }
 
     private static String blankToNull(String s) {

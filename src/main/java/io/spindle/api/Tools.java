@@ -68,10 +68,7 @@ public final class Tools {
         if (description != null) {
             out.put("description", description);
         }
-        JsonNode parameters = fn.raw("parameters");
-        if (parameters != null && !parameters.isObject()) {
-            throw Body.wrongType(fn.param("parameters"), "an object", parameters);
-        }
+        JsonNode parameters = fn.freeObject("parameters");
         out.set("parameters", parameters != null ? parameters : Json.object().put("type", "object").set("properties", Json.object()));
         Boolean strict = fn.bool("strict");
         out.put("strict", strict != null && strict);
@@ -211,10 +208,7 @@ public final class Tools {
                         schema.param("name"), "invalid_value");
             }
             schema.string("description", Integer.MAX_VALUE);
-            JsonNode s = schema.raw("schema");
-            if (s != null && !s.isObject()) {
-                throw Body.wrongType(schema.param("schema"), "an object", s);
-            }
+            schema.freeObject("schema");
             schema.bool("strict");
             // a null member means "not given": echo the object without it (the schema has no nullable description or schema)
             ObjectNode out = (ObjectNode) v.deepCopy();

@@ -1,6 +1,5 @@
 package io.spindle.http;
 
-import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
@@ -10,33 +9,48 @@ import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import io.spindle.Settings;
 import io.spindle.api.ApiException;
-import io.spindle.api.Ids;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Runs before every route: gives the response its request id and CORS headers, answers CORS
- * preflights, and resolves the API key to a project ({@link Caller}).
+ * Runs before every route: refuses requests addressed to a foreign host or sent by a page of a
+ * foreign origin ({@link BrowserAccess}), gives answers their CORS headers, answers CORS preflights,
+ * and resolves the API key to a project ({@link Caller}), or answers 401. It answers refusals itself
+ * rather than throwing, so that {@link ProtocolFilter} sees every answer go out.
  */
 final class AccessFilter implements Filter {
-    private static final HeaderName OPENAI_VERSION = HeaderNames.create("openai-version");
-    private static final HeaderName PROCESSING_MS = HeaderNames.create("openai-processing-ms");
-
     private final Map<String, String> apiKeys;
+    private final BrowserAccess browsers;
 
-    AccessFilter(Settings settings) {
+    AccessFilter(Settings settings, BrowserAccess browsers) {
         this.apiKeys = settings.apiKeys();
+        this.browsers = browsers;
     }
 
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
-        long started = System.nanoTime();
-        res.header(Http.REQUEST_ID, Ids.request());
-        res.header(OPENAI_VERSION, "2020-10-01");
-        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+        String host = req.headers().first(HeaderNames.HOST).orElse("");
+        if (!browsers.allowsHost(host)) {
+            Http.send(req, res, Status.FORBIDDEN_403, Errors.body("Host '" + host + "' is not served: without SPINDLE_API_KEYS "
+                    + "this server answers only requests addressed to localhost, 127.0.0.1 or [::1], or to a name listed in "
+                    + "SPINDLE_ALLOWED_HOSTS.", "invalid_request_error", null, "host_not_allowed"));
+            return;
+        }
+        Optional<String> origin = req.headers().first(HeaderNames.ORIGIN);
+        if (origin.isPresent() && !browsers.allowsOrigin(origin.get())) {
+            Http.send(req, res, Status.FORBIDDEN_403, Errors.body("Origin '" + origin.get() + "' may not call this server: "
+                    + "list it in SPINDLE_CORS_ORIGINS.", "invalid_request_error", null, "origin_not_allowed"));
+            return;
+        }
+        if (browsers.anyOrigin()) {
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+        } else if (origin.isPresent()) {
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin.get());
+            res.header(HeaderNames.VARY, "Origin");
+        }
         res.header(HeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "x-request-id, openai-processing-ms, openai-poll-after-ms");
-        res.beforeSend(() -> res.header(PROCESSING_MS, Long.toString((System.nanoTime() - started) / 1_000_000)));
         if (req.prologue().method() == Method.OPTIONS) {
-            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, DELETE, OPTIONS");
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, POST, DELETE, OPTIONS");
             res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
                     req.headers().first(HeaderNames.ACCESS_CONTROL_REQUEST_HEADERS).orElse("*"));
             res.header(HeaderNames.ACCESS_CONTROL_MAX_AGE, "86400");
@@ -48,7 +62,12 @@ final class AccessFilter implements Filter {
             chain.proceed();
             return;
         }
-        req.context().register(new Caller(project(req)));
+        try {
+            req.context().register(new Caller(project(req)));
+        } catch (ApiException e) {
+            Errors.api(req, res, e);
+            return;
+        }
         chain.proceed();
     }
 

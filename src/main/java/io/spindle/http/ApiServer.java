@@ -4,6 +4,7 @@ import io.helidon.http.DirectHandler;
 import io.helidon.http.HttpException;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.DirectHandlers;
 import io.spindle.Settings;
@@ -13,6 +14,7 @@ import io.spindle.engine.Runs;
 import io.spindle.store.FileRepository;
 import io.spindle.store.Store;
 import io.spindle.store.StoreException;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
 
@@ -24,32 +26,48 @@ public final class ApiServer {
     private static final long FORM_ROOM = 1024 * 1024;
 
     public static WebServer start(Settings settings, Store store, FileRepository files, Runs runs, InstantSource clock) {
-        return WebServer.builder()
+        Settings.Web web = settings.web();
+        BrowserAccess browsers = BrowserAccess.of(settings);
+        ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
+        WebServer server = WebServer.builder()
                 .host(settings.host())
                 .port(settings.port())
                 // the limit file uploads need; JSON bodies keep theirs (SPINDLE_MAX_BODY_BYTES), checked in Http.body
                 .maxPayloadSize(Math.max(settings.maxBodyBytes(), settings.maxFileBytes() + FORM_ROOM))
                 // Without TCP_NODELAY, an answer written in two segments waits ~40 ms for a delayed ACK.
                 .connectionOptions(socket -> socket.tcpNoDelay(true))
+                // past the limit, connections wait in the listen backlog instead of costing a thread and buffers each
+                .maxTcpConnections(web.maxConnections())
+                .idleConnectionTimeout(web.idleTimeout())
+                .idleConnectionPeriod(idleCheckPeriod(web.idleTimeout()))
+                .addProtocol(Http1Config.builder().addReceiveListener(deadlines).build())
                 .shutdownHook(false)
-                .directHandlers(directHandlers())
-                .routing(routing -> routes(routing, settings, store, files, runs, clock))
+                .directHandlers(directHandlers(browsers))
+                .routing(routing -> routes(routing, settings, store, files, runs, clock, browsers, deadlines))
                 .build()
                 .start();
+        deadlines.sweepWhile(server::isRunning);
+        return server;
+    }
+
+    /** Helidon measures idle time to the second; checking four times per timeout closes within a quarter of it. */
+    private static Duration idleCheckPeriod(Duration idleTimeout) {
+        return Duration.ofMillis(Math.max(1_000, idleTimeout.toMillis() / 4));
     }
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, Runs runs,
-                       InstantSource clock) {
+                       InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
-        routing.addFilter(new AccessFilter(settings))
+        routing.addFilter(new ProtocolFilter(deadlines))
+                .addFilter(new AccessFilter(settings, browsers))
                 .addFilter((chain, req, res) -> {
                     req.context().register(bodyLimit);
                     chain.proceed();
                 })
-                .get("/healthz", (req, res) -> Http.send(res, Map.of("status", "ok", "node", settings.nodeId())))
+                .get("/healthz", (req, res) -> Http.send(req, res, Map.of("status", "ok", "node", settings.nodeId())))
                 .get("/readyz", (req, res) -> {
                     boolean ready = store.ping();
-                    Http.send(res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, Json.writeBytes(
+                    Http.send(req, res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, Json.writeBytes(
                             Map.of("status", ready ? "ready" : "storage unreachable", "node", settings.nodeId())));
                 })
                 .register("/v1",
@@ -66,10 +84,11 @@ public final class ApiServer {
                 .error(Throwable.class, Errors::internal);
     }
 
-    private static DirectHandlers directHandlers() {
+    private static DirectHandlers directHandlers(BrowserAccess browsers) {
         DirectHandlers.Builder builder = DirectHandlers.builder();
+        DirectHandler handler = Errors.direct(browsers);
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
-            builder.addHandler(type, Errors.DIRECT);
+            builder.addHandler(type, handler);
         }
         return builder.build();
     }

@@ -36,15 +36,15 @@ final class AssistantRoutes implements HttpService {
     private void create(ServerRequest req, ServerResponse res) {
         AssistantObject assistant = AssistantRequest.create(Http.body(req), Ids.assistant(), clock.instant().getEpochSecond());
         store.insertAssistant(Http.project(req), assistant);
-        Http.send(res, assistant);
+        Http.send(req, res, assistant);
     }
 
     private void list(ServerRequest req, ServerResponse res) {
-        Http.send(res, store.assistants(Http.project(req), Http.listQuery(req)));
+        Http.send(req, res, store.assistants(Http.project(req), Http.listQuery(req)));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
-        Http.send(res, find(req));
+        Http.send(req, res, find(req));
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
@@ -52,7 +52,7 @@ final class AssistantRoutes implements HttpService {
         if (!store.updateAssistant(Http.project(req), modified)) {
             throw ApiException.notFound("assistant", modified.id());
         }
-        Http.send(res, modified);
+        Http.send(req, res, modified);
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
@@ -60,7 +60,7 @@ final class AssistantRoutes implements HttpService {
         if (!store.deleteAssistant(Http.project(req), id)) {
             throw ApiException.notFound("assistant", id);
         }
-        Http.send(res, DeletedObject.of(id, "assistant.deleted"));
+        Http.send(req, res, DeletedObject.of(id, "assistant.deleted"));
     }
 
     private AssistantObject find(ServerRequest req) {

@@ -39,7 +39,7 @@ final class Errors {
             // as Helidon does for its own 413: close rather than read the rest of a body that may be huge
             res.header(HeaderValues.CONNECTION_CLOSE);
         }
-        Http.send(res, Status.create(e.kind().status),
+        Http.send(req, res, Status.create(e.kind().status),
                 body(e.getMessage(), e.kind().type, e.param(), e.code()));
     }
 
@@ -51,7 +51,7 @@ final class Errors {
         }
         Status status = e.status();
         String message = status.code() == 413 ? TOO_LARGE_MESSAGE : e.getMessage();
-        Http.send(res, status, body(message, "invalid_request_error", null, null));
+        Http.send(req, res, status, body(message, "invalid_request_error", null, null));
     }
 
     /** A database failure: a 503 the SDKs retry when the node was only overloaded, else a 500. */
@@ -63,30 +63,44 @@ final class Errors {
         LOG.warning("request " + res.headers().first(Http.REQUEST_ID).orElse("") + " " + req.prologue().method().text() + " "
                 + req.prologue().uriPath().rawPath() + " answered 503: " + e.getMessage());
         res.header(HeaderNames.RETRY_AFTER, "1");
-        Http.send(res, Status.SERVICE_UNAVAILABLE_503, body("Spindle is overloaded: no database connection came free in time. "
+        Http.send(req, res, Status.SERVICE_UNAVAILABLE_503, body("Spindle is overloaded: no database connection came free in time. "
                 + "Retry the request in a moment.", "server_error", null, null));
     }
 
     static void internal(ServerRequest req, ServerResponse res, Throwable e) {
         String requestId = res.headers().first(Http.REQUEST_ID).orElse("");
         LOG.log(Level.SEVERE, "request " + requestId + " " + req.prologue().method().text() + " " + req.prologue().uriPath().rawPath() + " failed", e);
-        Http.send(res, Status.INTERNAL_SERVER_ERROR_500,
+        Http.send(req, res, Status.INTERNAL_SERVER_ERROR_500,
                 body(SERVER_ERROR_MESSAGE + " (Please include the request ID " + requestId + " in your message.)",
                         "server_error", null, null));
     }
 
-    /** Failures Helidon answers before routing (unparseable request, body over the limit, ...). */
-    static final DirectHandler DIRECT = (request, eventType, status, headers, message) -> {
-        String text = status.code() == 413 ? TOO_LARGE_MESSAGE : message == null || message.isBlank() ? status.reasonPhrase() : message;
-        headers.set(HeaderNames.CONTENT_TYPE, Http.JSON);
-        // AccessFilter never ran for these, so add the headers every answer carries
-        headers.set(Http.REQUEST_ID, Ids.request());
-        headers.set(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-        return DirectHandler.TransportResponse.builder()
-                .status(status)
-                .headers(headers)
-                .entity(body(text, status.code() >= 500 ? "server_error" : "invalid_request_error", null, null))
-                .keepAlive(eventType.keepAlive())
-                .build();
-    };
+    /**
+     * Answers the failures Helidon meets before routing (an unparseable request line or headers, a
+     * body over the limit, ...). Helidon files a failure it did not classify as an internal error
+     * without a request: before routing that is input it could not parse (e.g. a method with
+     * non-ASCII letters, which Helidon 4.5 lets out as an IllegalArgumentException); it is answered
+     * 400, and Helidon then logs no stack trace.
+     */
+    static DirectHandler direct(BrowserAccess browsers) {
+        return (request, eventType, status, headers, message) -> {
+            boolean unparsed = eventType == DirectHandler.EventType.INTERNAL_ERROR && request == DirectHandler.TransportRequest.empty();
+            Status answered = unparsed ? Status.BAD_REQUEST_400 : status;
+            String text = answered.code() == 413 ? TOO_LARGE_MESSAGE
+                    : unparsed ? "We could not parse your request as HTTP/1.1."
+                    : message == null || message.isBlank() ? answered.reasonPhrase() : message;
+            headers.set(HeaderNames.CONTENT_TYPE, Http.JSON);
+            // AccessFilter never ran for these, so add the headers every answer carries
+            headers.set(Http.REQUEST_ID, Ids.request());
+            if (browsers.anyOrigin()) {
+                headers.set(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+            }
+            return DirectHandler.TransportResponse.builder()
+                    .status(answered)
+                    .headers(headers)
+                    .entity(body(text, answered.code() >= 500 ? "server_error" : "invalid_request_error", null, null))
+                    .keepAlive(eventType.keepAlive() && !unparsed)
+                    .build();
+        };
+    }
 }

@@ -81,7 +81,7 @@ final class FileRoutes implements HttpService {
             }
             FileObject file = request.file(id, clock.instant().getEpochSecond(), filename, bytes.size());
             files.insert(project, file, bytes);
-            Http.send(res, file);
+            Http.send(req, res, file);
         } finally {
             if (bytes != null) {
                 bytes.close();
@@ -91,11 +91,11 @@ final class FileRoutes implements HttpService {
 
     private void list(ServerRequest req, ServerResponse res) {
         ListQuery query = ListQuery.parse(name -> req.query().first(name).orElse(null), LIST_LIMIT, LIST_LIMIT);
-        Http.send(res, files.files(Http.project(req), Http.query(req, "purpose"), query));
+        Http.send(req, res, files.files(Http.project(req), Http.query(req, "purpose"), query));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
-        Http.send(res, find(req));
+        Http.send(req, res, find(req));
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
@@ -103,15 +103,20 @@ final class FileRoutes implements HttpService {
         if (!files.delete(Http.project(req), id)) {
             throw FileObject.notFound(id);
         }
-        Http.send(res, DeletedObject.of(id, "file"));
+        Http.send(req, res, DeletedObject.of(id, "file"));
     }
 
     /** The file's bytes as they are stored, streamed. */
     private void content(ServerRequest req, ServerResponse res) throws IOException {
         FileObject file = find(req);
         FileRequest.checkDownloadable(file);
-        InputStream in = files.content(file).orElseThrow(() -> FileObject.notFound(file.id()));
         res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
+        if (Http.isHead(req)) {
+            res.header(HeaderNames.CONTENT_LENGTH, Long.toString(file.bytes()));
+            res.send();
+            return;
+        }
+        InputStream in = files.content(file).orElseThrow(() -> FileObject.notFound(file.id()));
         res.contentLength(file.bytes());
         try (in; OutputStream out = res.outputStream()) {
             byte[] buffer = new byte[64 * 1024];

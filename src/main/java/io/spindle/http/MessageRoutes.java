@@ -37,7 +37,7 @@ final class MessageRoutes implements HttpService {
         String threadId = ThreadRoutes.existingId(store, req);
         MessageRequest.Parsed parsed = MessageRequest.parse(Http.body(req));
         MessageObject message = parsed.toMessage(Ids.message(), threadId, clock.instant().getEpochSecond());
-        Http.send(res, store.insertMessage(Http.project(req), message));
+        Http.send(req, res, store.insertMessage(Http.project(req), message));
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -46,13 +46,13 @@ final class MessageRoutes implements HttpService {
         if (runId != null) {
             Ids.require("run_id", runId, Ids.RUN);
         }
-        Http.send(res, store.messages(Http.project(req), threadId, runId, Http.listQuery(req)));
+        Http.send(req, res, store.messages(Http.project(req), threadId, runId, Http.listQuery(req)));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
         String threadId = ThreadRoutes.existingId(store, req);
         String id = Http.pathId(req, "message_id", Ids.MESSAGE);
-        Http.send(res, store.messageJson(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("message", id)));
+        Http.send(req, res, store.messageJson(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("message", id)));
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
@@ -61,7 +61,7 @@ final class MessageRoutes implements HttpService {
         if (!store.updateMessage(Http.project(req), modified)) {
             throw ApiException.notFound("message", modified.id());
         }
-        Http.send(res, modified);
+        Http.send(req, res, modified);
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
@@ -70,7 +70,7 @@ final class MessageRoutes implements HttpService {
         if (!store.deleteMessage(Http.project(req), threadId, id)) {
             throw ApiException.notFound("message", id);
         }
-        Http.send(res, DeletedObject.of(id, "thread.message.deleted"));
+        Http.send(req, res, DeletedObject.of(id, "thread.message.deleted"));
     }
 
     private MessageObject find(ServerRequest req) {

@@ -67,22 +67,22 @@ final class RunRoutes implements HttpService {
 
     private void list(ServerRequest req, ServerResponse res) {
         String threadId = ThreadRoutes.existingId(store, req);
-        Http.send(res, store.runs(Http.project(req), threadId, Http.listQuery(req)));
+        Http.send(req, res, store.runs(Http.project(req), threadId, Http.listQuery(req)));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
-        send(res, find(req));
+        send(req, res, find(req));
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
         var metadata = MessageRequest.modifyMetadata(Http.body(req), run.metadata());
-        send(res, runs.modify(Http.project(req), run.threadId(), run.id(), metadata));
+        send(req, res, runs.modify(Http.project(req), run.threadId(), run.id(), metadata));
     }
 
     private void cancel(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
-        send(res, runs.cancel(Http.project(req), run.threadId(), run.id()));
+        send(req, res, runs.cancel(Http.project(req), run.threadId(), run.id()));
     }
 
     private void submitToolOutputs(ServerRequest req, ServerResponse res) {
@@ -94,7 +94,7 @@ final class RunRoutes implements HttpService {
     private void listSteps(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
         include(req);
-        Http.send(res, store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req)).map(RunStepObject::published));
+        Http.send(req, res, store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req)).map(RunStepObject::published));
     }
 
     private void retrieveStep(ServerRequest req, ServerResponse res) {
@@ -103,7 +103,7 @@ final class RunRoutes implements HttpService {
         String id = Http.pathId(req, "step_id", Ids.STEP);
         RunStepObject step = store.step(Http.project(req), run.threadId(), run.id(), id)
                 .orElseThrow(() -> ApiException.notFound("run step", id));
-        Http.send(res, step.published());
+        Http.send(req, res, step.published());
     }
 
     private RunObject find(ServerRequest req) {
@@ -112,9 +112,9 @@ final class RunRoutes implements HttpService {
         return store.run(Http.project(req), threadId, id).orElseThrow(() -> ApiException.notFound("run", id));
     }
 
-    private void send(ServerResponse res, RunObject run) {
+    private void send(ServerRequest req, ServerResponse res, RunObject run) {
         res.header(POLL_AFTER, pollAfterMillis);
-        Http.send(res, run);
+        Http.send(req, res, run);
     }
 
     /** {@code include[]} (the SDKs' spelling) or {@code include}: only file_search result content exists. */
@@ -126,7 +126,7 @@ final class RunRoutes implements HttpService {
     /** The run as JSON, or, when the client asked for {@code stream: true}, its events. */
     private void answer(ServerRequest req, ServerResponse res, Runs.Started started) {
         if (started.events() == null) {
-            send(res, started.run());
+            send(req, res, started.run());
             return;
         }
         String project = Http.project(req);

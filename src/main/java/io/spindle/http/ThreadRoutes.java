@@ -42,11 +42,11 @@ final class ThreadRoutes implements HttpService {
                 .map(m -> m.toMessage(Ids.message(), thread.id(), now))
                 .toList();
         store.insertThread(Http.project(req), thread, messages);
-        Http.send(res, thread);
+        Http.send(req, res, thread);
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
-        Http.send(res, find(req));
+        Http.send(req, res, find(req));
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
@@ -54,7 +54,7 @@ final class ThreadRoutes implements HttpService {
         if (!store.updateThread(Http.project(req), modified)) {
             throw ApiException.notFound("thread", modified.id());
         }
-        Http.send(res, modified);
+        Http.send(req, res, modified);
     }
 
     private void delete(ServerRequest req, ServerResponse res) {
@@ -62,7 +62,7 @@ final class ThreadRoutes implements HttpService {
         if (!store.deleteThread(Http.project(req), id)) {
             throw ApiException.notFound("thread", id);
         }
-        Http.send(res, DeletedObject.of(id, "thread.deleted"));
+        Http.send(req, res, DeletedObject.of(id, "thread.deleted"));
     }
 
     private ThreadObject find(ServerRequest req) {

@@ -41,9 +41,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Seeded fuzzing of every create and modify endpoint: valid bodies are mutated (keys dropped and
- * added, values swapped for other JSON types, deep nesting, long strings and arrays, truncated
- * text, random bytes) and the server must answer each with a valid object or a well-formed 400,
- * never a 5xx. Each case has its own {@link Random} derived from {@link #SEED}, the endpoint and the
+ * added, values swapped for other JSON types, deep nesting (around the 64 levels free-form JSON may
+ * take, and past the parser's 1,000), long strings and arrays, NULs in ids, truncated text, random
+ * bytes, invalid UTF-8) and the server must answer each with a valid object or a well-formed 400,
+ * never a 5xx; afterwards every list holding what was accepted still answers. Each case has its own {@link Random} derived from {@link #SEED}, the endpoint and the
  * case number, so a failure names everything needed to regenerate the exact body.
  */
 class FuzzTest {
@@ -51,8 +52,13 @@ class FuzzTest {
     static final int CASES_PER_ENDPOINT = 1_000;
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    /** Parses like the server: strict about trailing text, same Jackson limits. */
+    /** Parses like the server: strict about trailing text, same Jackson limits (UTF-8 is checked first, see {@link #parse}). */
     private static final ObjectReader STRICT = MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** Byte sequences that are not UTF-8: overlong forms, a surrogate, past U+10FFFF, a stray continuation, a cut-off sequence. */
+    private static final byte[][] INVALID_UTF8 = {
+            {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+            {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0x80}, {(byte) 0xE2, (byte) 0x82}};
+    private static final List<String> ID_PREFIXES = List.of("asst_", "thread_", "msg_", "run_", "file-", "vs_");
     /** Writes the mutated trees, including nesting deeper than the server's parser accepts. */
     private static final ObjectMapper WRITER = new ObjectMapper(JsonFactory.builder()
             .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(10_000).build()).build());
@@ -176,6 +182,7 @@ class FuzzTest {
         int parseErrors;
         int notAnObject;
         int validationErrors;
+        final List<String> threads = new ArrayList<>();
     }
 
     @ParameterizedTest
@@ -193,6 +200,7 @@ class FuzzTest {
                         + "\nbody: " + describe(body) + "\n" + e.getMessage(), e);
             }
         }
+        checkListsStillAnswer(tally);
         System.out.printf("FuzzTest %s: %d cases, %d ok, %d parse errors, %d non-object bodies, %d validation errors%n",
                 endpoint, CASES_PER_ENDPOINT, tally.ok, tally.parseErrors, tally.notAnObject, tally.validationErrors);
         // The mutations must reach every kind of answer, or the fuzzing proves little.
@@ -218,12 +226,7 @@ class FuzzTest {
         }
         assertThat(response.status()).as("status (never 5xx; 200 or 400 for a POST to an existing object)").isIn(200, 400);
 
-        JsonNode sent;
-        try {
-            sent = STRICT.readTree(body);
-        } catch (IOException e) {
-            sent = null;
-        }
+        JsonNode sent = parse(body);
         if (sent == null) {
             JsonNode error = checkError(response);
             assertThat(error.path("message").asText()).as("message for a body that is not JSON").startsWith(PARSE_ERROR_START);
@@ -254,7 +257,33 @@ class FuzzTest {
             return;
         }
         checkObject(endpoint, sent, response.ok());
+        if (endpoint == Endpoint.CREATE_THREAD_AND_RUN) {
+            tally.threads.add(response.json().get("thread_id").asText());
+        }
         tally.ok++;
+    }
+
+    /** The body as the server reads it, or null for what it cannot parse: bytes that are not UTF-8, then bad JSON. */
+    private static JsonNode parse(byte[] body) {
+        try {
+            java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(body));
+            return STRICT.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Every list holding what the cases stored still answers (an object stored too deep would break it). */
+    private static void checkListsStillAnswer(Tally tally) {
+        String after = null;
+        do {
+            JsonNode page = api.get("/v1/assistants?limit=100" + (after == null ? "" : "&after=" + after)).ok();
+            after = page.get("has_more").asBoolean() ? page.get("last_id").asText() : null;
+        } while (after != null);
+        for (String thread : tally.threads) {
+            api.get("/v1/threads/" + thread + "/runs").ok();
+            api.get("/v1/threads/" + thread + "/messages").ok();
+        }
     }
 
     /** Every 4xx: OpenAI's error shape (the schema check already ran in Api), a message, the right type. */
@@ -287,7 +316,8 @@ class FuzzTest {
                 assertThat(object.path(key).asText()).as("%s echo", key).isEqualTo(sent.get(key).asText());
             }
         }
-        if (sent.has("tools")) {
+        // a run given "tools": null takes its assistant's, which the MODIFY_ASSISTANT cases changed
+        if (sent.has("tools") && !(endpoint == Endpoint.CREATE_THREAD_AND_RUN && sent.get("tools").isNull())) {
             assertThat(object.get("tools").size()).as("tools count").isEqualTo(sent.get("tools").isNull() ? 0 : sent.get("tools").size());
         }
         if (endpoint == Endpoint.CREATE_MESSAGE && sent.path("content").isArray()) {
@@ -336,8 +366,27 @@ class FuzzTest {
         } else if (textual < 20 && bytes.length > 0) {
             String swaps = "{}[]\",:0 \\n";
             bytes[r.nextInt(bytes.length)] = (byte) swaps.charAt(r.nextInt(swaps.length()));
+        } else if (textual < 25) {
+            bytes = insertInvalidUtf8(r, bytes);
         }
         return bytes;
+    }
+
+    /** Not UTF-8, put inside a string when the body has one (where a lenient decoder would let it through). */
+    private static byte[] insertInvalidUtf8(Random r, byte[] bytes) {
+        List<Integer> quotes = new ArrayList<>();
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '"') {
+                quotes.add(i + 1);
+            }
+        }
+        int at = quotes.isEmpty() || r.nextInt(4) == 0 ? r.nextInt(bytes.length + 1) : quotes.get(r.nextInt(quotes.size()));
+        byte[] bad = INVALID_UTF8[r.nextInt(INVALID_UTF8.length)];
+        byte[] out = new byte[bytes.length + bad.length];
+        System.arraycopy(bytes, 0, out, 0, at);
+        System.arraycopy(bad, 0, out, at, bad.length);
+        System.arraycopy(bytes, at, out, at + bad.length, bytes.length - at);
+        return out;
     }
 
     private static JsonNode mutate(Random r, JsonNode root) {
@@ -352,6 +401,9 @@ class FuzzTest {
             return r.nextBoolean() ? nest(r, root) : randomValue(r, 0);
         }
         Slot slot = slots.get(r.nextInt(slots.size()));
+        if (r.nextInt(12) == 0 && withNul(r, slots)) {
+            return root;
+        }
         switch (r.nextInt(8)) {
             case 0 -> slot.remove();
             case 1 -> {
@@ -389,12 +441,28 @@ class FuzzTest {
         return root;
     }
 
-    /** Wraps a value in arrays and objects; now and then deeper than the parser allows. */
+    /** Puts a NUL into an id (PostgreSQL cannot compare text holding one); false when the body has none. */
+    private static boolean withNul(Random r, List<Slot> slots) {
+        List<Slot> ids = slots.stream().filter(s -> s.get().isTextual()
+                && ID_PREFIXES.stream().anyMatch(p -> s.get().textValue().startsWith(p))).toList();
+        if (ids.isEmpty()) {
+            return false;
+        }
+        Slot id = ids.get(r.nextInt(ids.size()));
+        String text = id.get().textValue();
+        // after a placeholder, which is replaced by the real id before sending
+        int at = text.equals(ASSISTANT_PLACEHOLDER) ? text.length() : r.nextInt(text.length() + 1);
+        id.set(TextNode.valueOf(text.substring(0, at) + "\u0000" + text.substring(at)));
+        return true;
+    }
+
+    /** Wraps a value in arrays and objects: around the depth free-form JSON may take, now and then deeper than the parser allows. */
     private static JsonNode nest(Random r, JsonNode value) {
         int depth = switch (r.nextInt(10)) {
             case 0 -> 990 + r.nextInt(20);
             case 1 -> 1_100;
-            case 2, 3 -> 20 + r.nextInt(200);
+            case 2 -> 20 + r.nextInt(200);
+            case 3 -> 60 + r.nextInt(8);
             default -> 1 + r.nextInt(4);
         };
         JsonNode out = value;
