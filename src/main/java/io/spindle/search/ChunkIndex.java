@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
@@ -50,7 +50,7 @@ import org.apache.lucene.util.QueryBuilder;
 
 /**
  * The chunks of every vector store in one Lucene index: BM25 over their text, HNSW over their embeddings (cosine),
- * filters on their files' attributes, and the two rankings fused ({@link RankFusion}). The index is a cache of what
+ * filters on their files' attributes, and the two rankings fused ({@link ScoreFusion}). The index is a cache of what
  * the database holds: it can be thrown away and rebuilt by putting every file's chunks again. {@link #open} starts
  * an empty index when there is none, when it cannot be read, or when its vectors came from another embedding model,
  * and then says so ({@link #needsRebuild()}). Every change is committed before it returns, and searches see it at
@@ -70,9 +70,11 @@ public final class ChunkIndex implements Closeable {
     private static final String VECTOR = "vector";
     /** How many hits each ranking contributes to the fusion, at least. */
     private static final int CANDIDATES = 50;
-    private static final RankFusion FUSION = new RankFusion(60);
-    private static final double KEYWORD_WEIGHT = 1.0;
-    private static final double VECTOR_WEIGHT = 1.0;
+    /**
+     * Vector search counts 0.87, keyword search 0.13: the middle of the range of keyword weights (0.09 to 0.17 of the
+     * total) that gave the best MRR on the retrieval test corpus; see the README's search section.
+     */
+    static final Fusion FUSION = new Fusion(0.13, 0.87);
     private static final TypeReference<Map<String, Object>> ATTRIBUTE_MAP = new TypeReference<>() {};
 
     private final Directory directory;
@@ -81,9 +83,14 @@ public final class ChunkIndex implements Closeable {
     private final SearcherManager searchers;
     private final String embeddingModel;
     private final boolean needsRebuild;
+    private final Fusion fusion;
 
-    private ChunkIndex(Directory directory, Analyzer analyzer, IndexWriter writer, String embeddingModel, boolean needsRebuild)
-            throws IOException {
+    /** How much the keyword and the vector ranking count in the fused score. */
+    record Fusion(double keywordWeight, double vectorWeight) {}
+
+    private ChunkIndex(Directory directory, Analyzer analyzer, IndexWriter writer, String embeddingModel, boolean needsRebuild,
+                       Fusion fusion) throws IOException {
+        this.fusion = fusion;
         this.directory = directory;
         this.analyzer = analyzer;
         this.writer = writer;
@@ -98,6 +105,10 @@ public final class ChunkIndex implements Closeable {
      * Fails when another process has the index open.
      */
     public static ChunkIndex open(Path dir, String embeddingModel) throws IOException {
+        return open(dir, embeddingModel, FUSION);
+    }
+
+    static ChunkIndex open(Path dir, String embeddingModel, Fusion fusion) throws IOException {
         Files.createDirectories(dir);
         Directory directory = FSDirectory.open(dir);
         try {
@@ -111,10 +122,10 @@ public final class ChunkIndex implements Closeable {
             if (problem != null) {
                 LOG.warning("search index in " + dir + " starts empty (" + problem + "); vector store files must be indexed again");
             }
-            Analyzer analyzer = new StandardAnalyzer();
+            Analyzer analyzer = new EnglishAnalyzer();
             IndexWriter writer = new IndexWriter(directory, new IndexWriterConfig(analyzer));
             try {
-                ChunkIndex index = new ChunkIndex(directory, analyzer, writer, embeddingModel, problem != null);
+                ChunkIndex index = new ChunkIndex(directory, analyzer, writer, embeddingModel, problem != null, fusion);
                 index.commit();
                 return index;
             } catch (IOException | RuntimeException e) {
@@ -207,20 +218,20 @@ public final class ChunkIndex implements Closeable {
         return withSearcher(searcher -> {
             Query scope = scope(query);
             int candidates = Math.max(CANDIDATES, 2 * query.maxResults());
-            List<List<RankFusion.Scored<Integer>>> perPart = new ArrayList<>();
+            List<List<ScoreFusion.Scored<Integer>>> perPart = new ArrayList<>();
             for (ChunkQuery.Part part : query.parts()) {
-                List<RankFusion.Ranking<Integer>> rankings = new ArrayList<>(2);
+                List<ScoreFusion.Ranking<Integer>> rankings = new ArrayList<>(2);
                 if (query.mode() != ChunkQuery.Mode.VECTOR) {
-                    rankings.add(new RankFusion.Ranking<>(keyword(searcher, part.text(), scope, candidates), KEYWORD_WEIGHT));
+                    rankings.add(new ScoreFusion.Ranking<>(keyword(searcher, part.text(), scope, candidates), fusion.keywordWeight()));
                 }
                 if (query.mode() != ChunkQuery.Mode.KEYWORD) {
-                    rankings.add(new RankFusion.Ranking<>(nearest(searcher, part.vector(), scope, candidates), VECTOR_WEIGHT));
+                    rankings.add(new ScoreFusion.Ranking<>(nearest(searcher, part.vector(), scope, candidates), fusion.vectorWeight()));
                 }
-                perPart.add(FUSION.fuse(rankings));
+                perPart.add(ScoreFusion.fuse(rankings));
             }
             StoredFields stored = searcher.storedFields();
             List<ChunkHit> hits = new ArrayList<>();
-            for (RankFusion.Scored<Integer> scored : RankFusion.best(perPart)) {
+            for (ScoreFusion.Scored<Integer> scored : ScoreFusion.best(perPart)) {
                 if (hits.size() == query.maxResults() || scored.score() < query.scoreThreshold()) {
                     break;
                 }
@@ -238,7 +249,7 @@ public final class ChunkIndex implements Closeable {
         return scope.build();
     }
 
-    private List<Integer> keyword(IndexSearcher searcher, String text, Query scope, int candidates) throws IOException {
+    private List<ScoreFusion.Scored<Integer>> keyword(IndexSearcher searcher, String text, Query scope, int candidates) throws IOException {
         Query words = new QueryBuilder(analyzer).createBooleanQuery(TEXT, text);
         if (words == null) {
             return List.of();
@@ -247,14 +258,14 @@ public final class ChunkIndex implements Closeable {
         return docs(searcher.search(query, candidates).scoreDocs);
     }
 
-    private static List<Integer> nearest(IndexSearcher searcher, float[] vector, Query scope, int candidates) throws IOException {
+    private static List<ScoreFusion.Scored<Integer>> nearest(IndexSearcher searcher, float[] vector, Query scope, int candidates) throws IOException {
         return docs(searcher.search(new KnnFloatVectorQuery(VECTOR, vector, candidates, scope), candidates).scoreDocs);
     }
 
-    private static List<Integer> docs(ScoreDoc[] scoreDocs) {
-        List<Integer> docs = new ArrayList<>(scoreDocs.length);
+    private static List<ScoreFusion.Scored<Integer>> docs(ScoreDoc[] scoreDocs) {
+        List<ScoreFusion.Scored<Integer>> docs = new ArrayList<>(scoreDocs.length);
         for (ScoreDoc scoreDoc : scoreDocs) {
-            docs.add(scoreDoc.doc);
+            docs.add(new ScoreFusion.Scored<>(scoreDoc.doc, scoreDoc.score));
         }
         return docs;
     }
