@@ -55,7 +55,7 @@ final class AttributeFields {
 
     private static Query compound(Compound compound) {
         if (compound.filters().isEmpty()) {
-            return compound.all() ? new MatchAllDocsQuery() : new MatchNoDocsQuery("or of no filters");
+            return compound.all() ? MatchAllDocsQuery.INSTANCE : new MatchNoDocsQuery("or of no filters");
         }
         BooleanQuery.Builder query = new BooleanQuery.Builder();
         for (AttributeFilter filter : compound.filters()) {
@@ -119,7 +119,7 @@ final class AttributeFields {
 
     private static Query not(Query query) {
         return new BooleanQuery.Builder()
-                .add(new MatchAllDocsQuery(), Occur.FILTER)
+                .add(MatchAllDocsQuery.INSTANCE, Occur.FILTER)
                 .add(query, Occur.MUST_NOT)
                 .build();
     }

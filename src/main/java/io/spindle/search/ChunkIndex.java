@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
@@ -59,6 +60,7 @@ import org.apache.lucene.util.QueryBuilder;
 public final class ChunkIndex implements Closeable {
     private static final Logger LOG = Logger.getLogger(ChunkIndex.class.getName());
     private static final String EMBEDDING_MODEL = "embedding_model";
+    private static final String NO_INDEX = "there was none";
     private static final String VECTOR_STORE = "vector_store_id";
     private static final String FILE = "file_id";
     /** Vector store and file together: the unit that {@link #put} replaces. */
@@ -72,7 +74,7 @@ public final class ChunkIndex implements Closeable {
     private static final int CANDIDATES = 50;
     /**
      * Vector search counts 0.87, keyword search 0.13: the middle of the range of keyword weights (0.09 to 0.17 of the
-     * total) that gave the best MRR on the retrieval test corpus; see the README's search section.
+     * total) that gave the best MRR on the retrieval test corpus ({@code RetrievalQualityTest.main} prints the range).
      */
     static final Fusion FUSION = new Fusion(0.13, 0.87);
     private static final TypeReference<Map<String, Object>> ATTRIBUTE_MAP = new TypeReference<>() {};
@@ -113,14 +115,18 @@ public final class ChunkIndex implements Closeable {
         Directory directory = FSDirectory.open(dir);
         try {
             String problem;
-            try (Lock lock = directory.obtainLock(IndexWriter.WRITE_LOCK_NAME)) {
+            Lock lock = directory.obtainLock(IndexWriter.WRITE_LOCK_NAME);
+            try {
                 problem = problem(directory, embeddingModel);
                 if (problem != null) {
                     deleteIndexFiles(directory);
                 }
+            } finally {
+                lock.close();
             }
             if (problem != null) {
-                LOG.warning("search index in " + dir + " starts empty (" + problem + "); vector store files must be indexed again");
+                LOG.log(problem.equals(NO_INDEX) ? Level.INFO : Level.WARNING,
+                        "search index in " + dir + " starts empty (" + problem + "); vector store files must be indexed again");
             }
             Analyzer analyzer = new EnglishAnalyzer();
             IndexWriter writer = new IndexWriter(directory, new IndexWriterConfig(analyzer));
@@ -141,7 +147,7 @@ public final class ChunkIndex implements Closeable {
     /** Why the index in {@code directory} cannot be used as it is, or {@code null}. */
     private static String problem(Directory directory, String embeddingModel) throws IOException {
         if (!DirectoryReader.indexExists(directory)) {
-            return "there was none";
+            return NO_INDEX;
         }
         try (DirectoryReader reader = DirectoryReader.open(directory)) {
             String model = reader.getIndexCommit().getUserData().get(EMBEDDING_MODEL);
