@@ -22,7 +22,7 @@ import java.util.stream.IntStream;
 /**
  * bge-small-en-v1.5 (quantized, 384 dimensions) in this process, with ONNX Runtime and the model's Hugging Face
  * tokenizer; the weights come from the langchain4j artifact on the class path, so no download ever happens. Texts
- * are cut at the model's 512 tokens and embedded in batches of 32, shortest first so a batch pads little. The model
+ * are cut at the model's 512 tokens and embedded in small batches, shortest first so a batch pads little. The model
  * is loaded once per process, on the first embedding, and shared by all threads.
  */
 public final class OnnxEmbedder implements Embedder {
@@ -33,7 +33,12 @@ public final class OnnxEmbedder implements Embedder {
     private static final String TOKENIZER = "bge-small-en-v1.5-q-tokenizer.json";
     private static final int DIMENSIONS = 384;
     private static final int MAX_TOKENS = 512;
-    static final int BATCH = 32;
+    /**
+     * Measured on 2 cores: 4 to 16 texts per batch embed equally fast (about 135 paragraphs or 15 chunks of 512
+     * tokens a second), 32 slower; ONNX Runtime keeps memory for the largest batch it ran, and the process grew to
+     * 0.55 GB at 4, 0.79 GB at 8, 1.3 GB at 16 and 2.3 GB at 32.
+     */
+    static final int BATCH = 4;
 
     /**
      * DJL looks for a GPU when it loads the tokenizer library and warns when it finds CUDA but no usable driver;
