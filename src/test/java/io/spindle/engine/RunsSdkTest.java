@@ -149,7 +149,9 @@ class RunsSdkTest extends RunEndToEnd {
         script(Reply.text("Something is coming").thenHang());
         Run created = createRun(sdk(), threadId, assistant.id());
 
-        Run running = pollUntil(sdk(), created, r -> !steps(sdk(), r).isEmpty(), Duration.ofSeconds(10));
+        pollUntil(sdk(), created, r -> !steps(sdk(), r).isEmpty(), Duration.ofSeconds(10));
+        // read after the step exists: the run read by the poll may predate it (still queued)
+        Run running = retrieve(sdk(), threadId, created.id());
 
         assertThat(running.status()).isEqualTo(RunStatus.IN_PROGRESS);
         assertThat(running.startedAt()).hasValueSatisfying(t -> assertThat(t).isGreaterThanOrEqualTo(created.createdAt()));

@@ -49,11 +49,13 @@ class ThreadLockSdkTest extends RunEndToEnd {
     }
 
     @Test
-    void aRunInProgressLocksItsThreadUntilItEnds() {
+    void aRunInProgressLocksItsThreadUntilItEnds() throws InterruptedException {
         Assistant assistant = assistant(sdk(), null);
         String threadId = threadWith(sdk(), "first");
         script(Reply.hang());
         Run running = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.IN_PROGRESS);
+        // in_progress comes before the model call: the hang must be taken by this run, not the next one
+        awaitUpstreamRequests(1);
 
         assertLocked(threadId, running.id(), assistant.id());
         assertThat(runs(sdk(), threadId)).extracting(Run::id).containsExactly(running.id());
@@ -92,11 +94,12 @@ class ThreadLockSdkTest extends RunEndToEnd {
     }
 
     @Test
-    void theLockErrorsAreAlso400OnTheWire() {
+    void theLockErrorsAreAlso400OnTheWire() throws InterruptedException {
         Assistant assistant = assistant(sdk(), null);
         String threadId = threadWith(sdk(), "first");
         script(Reply.hang());
         Run running = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.IN_PROGRESS);
+        awaitUpstreamRequests(1);
 
         JsonNode runError = api().post("/v1/threads/" + threadId + "/runs", "{\"assistant_id\": \"" + assistant.id() + "\"}").error(400);
         JsonNode messageError = api().post("/v1/threads/" + threadId + "/messages", "{\"role\": \"user\", \"content\": \"x\"}").error(400);
