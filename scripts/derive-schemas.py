@@ -36,6 +36,9 @@ ROOTS = [
     "RunStepObject", "ListRunStepsResponse",
     "RunStepDeltaObject", "MessageDeltaObject",
     "OpenAIFile", "ListFilesResponse", "DeleteFileResponse",
+    "VectorStoreObject", "ListVectorStoresResponse", "DeleteVectorStoreResponse",
+    "VectorStoreFileObject", "ListVectorStoreFilesResponse", "DeleteVectorStoreFileResponse",
+    "VectorStoreFileBatchObject", "VectorStoreFileContentResponse",
     "ErrorResponse", "Error",
     "AssistantStreamEvent",  # and, transitively, every *StreamEvent schema it lists
 ]
@@ -220,6 +223,16 @@ def main(argv):
         file_props[key] = allow_null(file_props[key])
     if "evals" not in file_props["purpose"]["enum"]:
         file_props["purpose"]["enum"] = file_props["purpose"]["enum"] + ["evals"]
+
+    # (d) Vector stores: the live API sent name, description and expires_after as null when not set.
+    store_props = derived["VectorStoreObject"]["properties"]
+    for key in ("name", "description", "expires_after", "expires_at"):
+        if key in store_props:
+            store_props[key] = allow_null(store_props[key])
+    # The live API names a batch "vector_store.file_batch" (the spec's enum says files_batch).
+    batch_object = derived["VectorStoreFileBatchObject"]["properties"]["object"]
+    if "vector_store.file_batch" not in batch_object["enum"]:
+        batch_object["enum"] = batch_object["enum"] + ["vector_store.file_batch"]
 
     # JSON Schema requires "$comment" to be a string: one paragraph per line.
     comment = "\n".join([COMMENT["source"], COMMENT["content"],

@@ -25,6 +25,7 @@ public record Settings(
         String nodeId,
         Upstream upstream,
         Runs runs,
+        int maxConcurrentIngestions,
         Web web) {
 
     /** The OpenAI-compatible model endpoint runs call. */
@@ -65,6 +66,7 @@ public record Settings(
             new Variable("SPINDLE_MAX_TOOL_ROUNDS", "50", "Most function-call rounds one run may take; past it the run fails."),
             new Variable("SPINDLE_LEASE_SECONDS", "30", "A node that stops heartbeating loses its runs to other nodes after this many seconds."),
             new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue. 0 makes an API-only node that executes none."),
+            new Variable("SPINDLE_MAX_CONCURRENT_INGESTIONS", "2", "Files one node ingests into vector stores (text extraction, chunking, embedding) at the same time; more wait in the queue. 0 makes a node that ingests none."),
             new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
             new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted JSON request body in bytes; larger bodies get 413. File uploads: SPINDLE_MAX_FILE_BYTES."),
             new Variable("SPINDLE_MAX_FILE_BYTES", "536870912", "Largest file accepted by POST /v1/files, in bytes; larger files get 413."),
@@ -112,13 +114,14 @@ public record Settings(
                 intValue(env, "SPINDLE_MAX_TOOL_ROUNDS", 50, 1, 10_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_LEASE_SECONDS", 30, 2, 3_600)),
                 intValue(env, "SPINDLE_MAX_CONCURRENT_RUNS", 1000, 0, 100_000));
+        int maxConcurrentIngestions = intValue(env, "SPINDLE_MAX_CONCURRENT_INGESTIONS", 2, 0, 1_000);
         Web web = new Web(
                 value(env, "SPINDLE_CORS_ORIGINS").map(Settings::list).map(Settings::checkOrigins),
                 value(env, "SPINDLE_ALLOWED_HOSTS").map(Settings::list).map(Settings::checkHosts).orElse(List.of()),
                 intValue(env, "SPINDLE_MAX_CONNECTIONS", 10_000, 1, 1_000_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
-        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs, web);
+        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs, maxConcurrentIngestions, web);
     }
 
     public boolean authRequired() {

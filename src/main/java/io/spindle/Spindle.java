@@ -14,6 +14,10 @@ import io.spindle.store.Database;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Store;
 import io.spindle.store.FileRepository;
+import io.spindle.store.VectorStoreRepository;
+import io.spindle.engine.Ingestion;
+import io.spindle.search.Embedder;
+import io.spindle.search.OnnxEmbedder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -39,13 +43,18 @@ public final class Spindle implements AutoCloseable {
     private final Store store;
     private final ChatClient chat;
     private final RunEngine engine;
+    private final Ingestion ingestion;
+    private final VectorStoreRepository vectorStores;
     private final WebServer server;
     private final ScheduledExecutorService housekeeping;
 
-    private Spindle(Store store, ChatClient chat, RunEngine engine, WebServer server, ScheduledExecutorService housekeeping) {
+    private Spindle(Store store, ChatClient chat, RunEngine engine, Ingestion ingestion, VectorStoreRepository vectorStores,
+                    WebServer server, ScheduledExecutorService housekeeping) {
         this.store = store;
         this.chat = chat;
         this.engine = engine;
+        this.ingestion = ingestion;
+        this.vectorStores = vectorStores;
         this.server = server;
         this.housekeeping = housekeeping;
     }
@@ -72,12 +81,16 @@ public final class Spindle implements AutoCloseable {
         ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase(),
                 up.maxLineBytes(), up.maxAnswerChars()));
         Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
+        VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock);
+        Embedder embedder = new OnnxEmbedder(settings.dataDir().resolve("embedder"));
+        Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
+                settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
         RunEngine engine;
         WebServer server;
         try {
             engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
-            server = listen(settings, store, files, runs, clock);
+            server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()), runs, clock);
         } catch (RuntimeException e) {
             // The engine never started, and must not be closed: closing hands back this node id's runs.
             chat.close();
@@ -87,10 +100,12 @@ public final class Spindle implements AutoCloseable {
         ScheduledExecutorService housekeeping;
         try {
             engine.start();
-            housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("file-expiry").factory());
-            housekeeping.scheduleWithFixedDelay(() -> deleteExpired(files), FILE_EXPIRY_SWEEP.toSeconds(),
+            ingestion.start();
+            housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("expiry").factory());
+            housekeeping.scheduleWithFixedDelay(() -> deleteExpired(files, vectorStores, clock), FILE_EXPIRY_SWEEP.toSeconds(),
                     FILE_EXPIRY_SWEEP.toSeconds(), TimeUnit.SECONDS);
         } catch (RuntimeException e) {
+            ingestion.close();
             engine.close();
             server.stop();
             chat.close();
@@ -107,7 +122,7 @@ public final class Spindle implements AutoCloseable {
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
                 + "/v1; model endpoint " + Redaction.url(up.url()));
-        return new Spindle(store, chat, engine, server, housekeeping);
+        return new Spindle(store, chat, engine, ingestion, vectorStores, server, housekeeping);
     }
 
     /**
@@ -127,8 +142,9 @@ public final class Spindle implements AutoCloseable {
     }
 
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
-    private static WebServer listen(Settings settings, Store store, FileRepository files, Runs runs, InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, files, runs, clock);
+    private static WebServer listen(Settings settings, Store store, FileRepository files, ApiServer.VectorStores vectorStores, Runs runs,
+                                    InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");
@@ -155,11 +171,17 @@ public final class Spindle implements AutoCloseable {
         }
     }
 
-    private static void deleteExpired(FileRepository files) {
+    /** Deletes the expired files and marks the expired vector stores; each on its own, so one failing does not stop the other. */
+    private static void deleteExpired(FileRepository files, VectorStoreRepository vectorStores, InstantSource clock) {
         try {
             files.deleteExpired();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "deleting expired files failed; trying again in " + FILE_EXPIRY_SWEEP.toSeconds() + " s", e);
+        }
+        try {
+            vectorStores.expire(clock.instant().getEpochSecond());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "expiring vector stores failed; trying again in " + FILE_EXPIRY_SWEEP.toSeconds() + " s", e);
         }
     }
 
@@ -171,6 +193,10 @@ public final class Spindle implements AutoCloseable {
         return store;
     }
 
+    public VectorStoreRepository vectorStores() {
+        return vectorStores;
+    }
+
     /**
      * Stops in the order that loses nothing: stop claiming and hand this node's runs back (another
      * node, or this one after a restart, resumes them), end open streams with an error event, then
@@ -179,6 +205,7 @@ public final class Spindle implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.shutdownNow();
+        ingestion.close();
         engine.close();
         server.stop();
         chat.close();

@@ -22,6 +22,7 @@ public final class Ids {
     public static final String CALL = "call_";
     public static final String FILE = "file-";
     public static final String VECTOR_STORE = "vs_";
+    public static final String FILE_BATCH = "vsfb_";
 
     private Ids() {}
 
@@ -33,6 +34,9 @@ public final class Ids {
     public static String call() { return CALL + random(24, BASE62); }
     public static String file() { return FILE + random(22, BASE62); }
     public static String vectorStore() { return VECTOR_STORE + random(32, HEX); }
+    public static String fileBatch() { return FILE_BATCH + random(32, HEX); }
+    /** The row key of a file in a vector store (the work queue's id; the API names the row by its file id). */
+    public static String vectorStoreFile() { return "vsf_" + random(32, HEX); }
     public static String request() { return "req_" + random(32, HEX); }
 
     /**

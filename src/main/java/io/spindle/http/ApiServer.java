@@ -11,7 +11,9 @@ import io.spindle.Settings;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.engine.Runs;
+import io.spindle.engine.Ingestion;
 import io.spindle.store.FileRepository;
+import io.spindle.store.VectorStoreRepository;
 import io.spindle.store.Store;
 import io.spindle.store.StoreException;
 import java.time.Duration;
@@ -25,7 +27,8 @@ public final class ApiServer {
     /** Room a file upload's form may take beyond the file itself: boundaries, part headers, the text fields. */
     private static final long FORM_ROOM = 1024 * 1024;
 
-    public static WebServer start(Settings settings, Store store, FileRepository files, Runs runs, InstantSource clock) {
+    public static WebServer start(Settings settings, Store store, FileRepository files, VectorStores vectorStores, Runs runs,
+                                  InstantSource clock) {
         Settings.Web web = settings.web();
         BrowserAccess browsers = BrowserAccess.of(settings);
         ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
@@ -43,7 +46,7 @@ public final class ApiServer {
                 .addProtocol(Http1Config.builder().addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
-                .routing(routing -> routes(routing, settings, store, files, runs, clock, browsers, deadlines))
+                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, clock, browsers, deadlines))
                 .build()
                 .start();
         deadlines.sweepWhile(server::isRunning);
@@ -55,8 +58,11 @@ public final class ApiServer {
         return Duration.ofMillis(Math.max(1_000, idleTimeout.toMillis() / 4));
     }
 
-    static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, Runs runs,
-                       InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
+    /** What the vector store routes work with: the stores, their ingestion, and the model new stores are embedded with. */
+    public record VectorStores(VectorStoreRepository repository, Ingestion ingestion, String embeddingModel) {}
+
+    static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, VectorStores vectorStores,
+                       Runs runs, InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
         routing.addFilter(new ProtocolFilter(deadlines))
                 .addFilter(new AccessFilter(settings, browsers))
@@ -76,7 +82,8 @@ public final class ApiServer {
                         new AssistantRoutes(store, clock),
                         new ThreadRoutes(store, clock),
                         new MessageRoutes(store, clock),
-                        new FileRoutes(files, clock, settings.maxFileBytes()))
+                        new FileRoutes(files, clock, settings.maxFileBytes()),
+                        new VectorStoreRoutes(vectorStores.repository(), files, vectorStores.ingestion(), vectorStores.embeddingModel(), clock))
                 .any(Http::notFound)
                 .error(ApiException.class, Errors::api)
                 .error(HttpException.class, Errors::http)

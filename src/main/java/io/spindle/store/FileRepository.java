@@ -140,10 +140,11 @@ public final class FileRepository {
 
     /**
      * Lets go of a deleted file everywhere the project refers to it, in the delete's transaction:
-     * {@code tool_resources.code_interpreter.file_ids} of assistants and threads. (Vector stores,
-     * once they exist, drop the file here too.)
+     * {@code tool_resources.code_interpreter.file_ids} of assistants and threads, and every vector
+     * store holding it (its chunks leave the index too).
      */
     private void detach(Connection c, String project, String fileId) throws SQLException {
+        VectorStoreRepository.detachEverywhere(c, db.dialect(), project, fileId);
         String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         for (String table : List.of("assistants", "threads")) {
             List<StoredJson> holders = new ArrayList<>();

@@ -57,18 +57,27 @@ final class Sql {
      * {@code after}/{@code before} are ids of items in the same list; their position bounds the page.
      */
     static ListPage<StoredJson> page(Connection c, String table, Scope scope, ListQuery q) throws SQLException {
+        return page(c, table, "id", scope, q);
+    }
+
+    /**
+     * As {@link #page(Connection, String, Scope, ListQuery)}, for a table whose objects the API
+     * names by another column (a vector store's files by {@code file_id}); such a list's cursors
+     * are objects still in it.
+     */
+    static ListPage<StoredJson> page(Connection c, String table, String idColumn, Scope scope, ListQuery q) throws SQLException {
         List<Object> args = scope.args();
-        StringBuilder sql = new StringBuilder("SELECT id, body FROM ").append(table).append(" WHERE ").append(scope.where());
+        StringBuilder sql = new StringBuilder("SELECT ").append(idColumn).append(", body FROM ").append(table).append(" WHERE ").append(scope.where());
         // Walking toward the `before` cursor reads backwards from it, then flips the page.
         boolean backwards = q.before() != null && q.after() == null;
         boolean sqlAscending = q.ascending() != backwards;
         if (q.after() != null) {
             sql.append(" AND (created_at, seq) ").append(q.ascending() ? ">" : "<").append(" (?, ?)");
-            args.addAll(position(c, table, scope, q.after(), "after"));
+            args.addAll(position(c, table, idColumn, scope, q.after(), "after"));
         }
         if (q.before() != null) {
             sql.append(" AND (created_at, seq) ").append(q.ascending() ? "<" : ">").append(" (?, ?)");
-            args.addAll(position(c, table, scope, q.before(), "before"));
+            args.addAll(position(c, table, idColumn, scope, q.before(), "before"));
         }
         String direction = sqlAscending ? " ASC" : " DESC";
         sql.append(" ORDER BY created_at").append(direction).append(", seq").append(direction).append(" LIMIT ?");
@@ -91,12 +100,19 @@ final class Sql {
 
     /** Where the cursor object stands in the list: an object of the list, or one deleted from it since. */
     static List<Object> position(Connection c, String table, Scope scope, String id, String param) throws SQLException {
+        return position(c, table, "id", scope, id, param);
+    }
+
+    private static List<Object> position(Connection c, String table, String idColumn, Scope scope, String id, String param)
+            throws SQLException {
         List<Object> args = scope.args();
         args.add(id);
-        args.add(scope.project());
-        args.add(id);
-        String sql = "SELECT created_at, seq FROM " + table + " WHERE " + scope.where() + " AND id = ? "
-                + "UNION ALL SELECT created_at, seq FROM deleted_cursors WHERE project = ? AND id = ?";
+        String sql = "SELECT created_at, seq FROM " + table + " WHERE " + scope.where() + " AND " + idColumn + " = ?";
+        if (idColumn.equals("id")) {
+            args.add(scope.project());
+            args.add(id);
+            sql += " UNION ALL SELECT created_at, seq FROM deleted_cursors WHERE project = ? AND id = ?";
+        }
         try (PreparedStatement ps = prepare(c, sql, args.toArray()); ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 throw ApiException.invalid("Invalid '" + param + "': '" + id + "' is not the id of an object in this list.",

@@ -24,7 +24,7 @@ import org.apache.poi.xwpf.usermodel.XWPFDocument;
 import org.apache.poi.xwpf.usermodel.XWPFTable;
 
 /** Real documents written by the libraries the extractors read them with. */
-final class TestDocuments {
+public final class TestDocuments {
     static {
         // before PDFBox creates a font, or its default mapper scans the system fonts into ~/.pdfbox.cache
         TextOnlyFontMapper.install();
@@ -33,7 +33,7 @@ final class TestDocuments {
     private TestDocuments() {}
 
     /** A PDF with one page per element of {@code pages}, each page's lines top to bottom. */
-    static Path pdf(Path file, List<List<String>> pages) throws IOException {
+    public static Path pdf(Path file, List<List<String>> pages) throws IOException {
         return pdf(file, pages, null);
     }
 

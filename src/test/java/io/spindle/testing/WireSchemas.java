@@ -35,7 +35,20 @@ public final class WireSchemas {
             rule("POST", "/files", "OpenAIFile"),
             rule("GET", "/files", "ListFilesResponse"),
             rule("GET", "/files/" + ID, "OpenAIFile"),
-            rule("DELETE", "/files/" + ID, "DeleteFileResponse"));
+            rule("DELETE", "/files/" + ID, "DeleteFileResponse"),
+            rule("POST", "/vector_stores", "VectorStoreObject"),
+            rule("GET", "/vector_stores", "ListVectorStoresResponse"),
+            rule("GET|POST", "/vector_stores/" + ID, "VectorStoreObject"),
+            rule("DELETE", "/vector_stores/" + ID, "DeleteVectorStoreResponse"),
+            rule("POST", "/vector_stores/" + ID + "/files", "VectorStoreFileObject"),
+            rule("GET", "/vector_stores/" + ID + "/files", "ListVectorStoreFilesResponse"),
+            rule("GET|POST", "/vector_stores/" + ID + "/files/" + ID, "VectorStoreFileObject"),
+            rule("DELETE", "/vector_stores/" + ID + "/files/" + ID, "DeleteVectorStoreFileResponse"),
+            rule("GET", "/vector_stores/" + ID + "/files/" + ID + "/content", "VectorStoreFileContentResponse"),
+            rule("POST", "/vector_stores/" + ID + "/file_batches", "VectorStoreFileBatchObject"),
+            rule("GET", "/vector_stores/" + ID + "/file_batches/" + ID, "VectorStoreFileBatchObject"),
+            rule("POST", "/vector_stores/" + ID + "/file_batches/" + ID + "/cancel", "VectorStoreFileBatchObject"),
+            rule("GET", "/vector_stores/" + ID + "/file_batches/" + ID + "/files", "ListVectorStoreFilesResponse"));
 
     private WireSchemas() {}
 
