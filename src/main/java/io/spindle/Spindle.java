@@ -14,6 +14,12 @@ import io.spindle.store.Database;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Store;
 import io.spindle.store.FileRepository;
+import io.spindle.store.ChunkRepository;
+import io.spindle.search.Embedder;
+import io.spindle.search.Embedders;
+import io.spindle.search.IndexFollower;
+import io.spindle.search.VectorStoreSearch;
+import java.nio.file.Path;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -35,14 +41,21 @@ public final class Spindle implements AutoCloseable {
 
     /** How often files past their expires_at are deleted for good (they read as deleted at once). */
     private static final Duration FILE_EXPIRY_SWEEP = Duration.ofMinutes(1);
+    /** How often the search index catches up with the database unasked (every search catches up first anyway). */
+    private static final Duration INDEX_CATCH_UP = Duration.ofSeconds(1);
 
     private final Store store;
     private final ChatClient chat;
     private final RunEngine engine;
     private final WebServer server;
     private final ScheduledExecutorService housekeeping;
+    private final ScheduledExecutorService indexing;
+    private final IndexFollower index;
 
-    private Spindle(Store store, ChatClient chat, RunEngine engine, WebServer server, ScheduledExecutorService housekeeping) {
+    private Spindle(Store store, ChatClient chat, RunEngine engine, WebServer server, ScheduledExecutorService housekeeping,
+                    ScheduledExecutorService indexing, IndexFollower index) {
+        this.indexing = indexing;
+        this.index = index;
         this.store = store;
         this.chat = chat;
         this.engine = engine;
@@ -72,27 +85,42 @@ public final class Spindle implements AutoCloseable {
         ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase(),
                 up.maxLineBytes(), up.maxAnswerChars()));
         Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
+        Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
+        ChunkRepository chunks = new ChunkRepository(db);
+        IndexFollower index;
+        try {
+            index = openIndex(settings, embedder, chunks);
+        } catch (RuntimeException e) {
+            chat.close();
+            store.close();
+            throw e;
+        }
         RunEngine engine;
         WebServer server;
         try {
             engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
-            server = listen(settings, store, files, runs, clock);
+            server = listen(settings, store, files, runs, new VectorStoreSearch(chunks, index, embedder), clock);
         } catch (RuntimeException e) {
             // The engine never started, and must not be closed: closing hands back this node id's runs.
+            closeIndex(index);
             chat.close();
             store.close();
             throw e;
         }
         ScheduledExecutorService housekeeping;
+        ScheduledExecutorService indexing;
         try {
             engine.start();
             housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("file-expiry").factory());
             housekeeping.scheduleWithFixedDelay(() -> deleteExpired(files), FILE_EXPIRY_SWEEP.toSeconds(),
                     FILE_EXPIRY_SWEEP.toSeconds(), TimeUnit.SECONDS);
+            indexing = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("index-follower").factory());
+            indexing.scheduleWithFixedDelay(new CatchUp(index), 0, INDEX_CATCH_UP.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             engine.close();
             server.stop();
+            closeIndex(index);
             chat.close();
             store.close();
             throw e;
@@ -107,7 +135,7 @@ public final class Spindle implements AutoCloseable {
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
                 + "/v1; model endpoint " + Redaction.url(up.url()));
-        return new Spindle(store, chat, engine, server, housekeeping);
+        return new Spindle(store, chat, engine, server, housekeeping, indexing, index);
     }
 
     /**
@@ -127,8 +155,9 @@ public final class Spindle implements AutoCloseable {
     }
 
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
-    private static WebServer listen(Settings settings, Store store, FileRepository files, Runs runs, InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, files, runs, clock);
+    private static WebServer listen(Settings settings, Store store, FileRepository files, Runs runs, VectorStoreSearch search,
+                                    InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, runs, search, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");
@@ -152,6 +181,55 @@ public final class Spindle implements AutoCloseable {
             return Database.sqlite(settings.dataDir());
         } catch (DataDir.Unusable e) {
             throw new Settings.Invalid("SPINDLE_DATA_DIR " + e.getMessage());
+        }
+    }
+
+    /**
+     * This node's search index, in {@code <data dir>/index/<node id>}: nodes that share a data directory (several on
+     * one machine, on PostgreSQL) each keep their own.
+     */
+    private static IndexFollower openIndex(Settings settings, Embedder embedder, ChunkRepository chunks) {
+        Path dir = settings.dataDir().resolve("index").resolve(settings.nodeId().replaceAll("[^A-Za-z0-9._-]", "_"));
+        try {
+            return IndexFollower.open(dir, embedder.modelName(), chunks);
+        } catch (IOException e) {
+            throw new Settings.Invalid("SPINDLE_DATA_DIR: cannot open the search index: " + e.getMessage()
+                    + " (each node needs its own SPINDLE_NODE_ID or SPINDLE_DATA_DIR)");
+        }
+    }
+
+    private static void closeIndex(IndexFollower index) {
+        try {
+            index.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing the search index failed", e);
+        }
+    }
+
+    /** The background catch-up of the search index; logs a failure once, not every second. */
+    private static final class CatchUp implements Runnable {
+        private final IndexFollower index;
+        private boolean failing;
+
+        CatchUp(IndexFollower index) {
+            this.index = index;
+        }
+
+        @Override
+        public void run() {
+            try {
+                index.catchUp();
+                if (failing) {
+                    LOG.info("the search index follows the database again");
+                }
+                failing = false;
+            } catch (RuntimeException e) {
+                if (!failing) {
+                    LOG.log(Level.WARNING, "the search index could not catch up with the database; trying again every "
+                            + INDEX_CATCH_UP.toSeconds() + " s (searches try too)", e);
+                }
+                failing = true;
+            }
         }
     }
 
@@ -179,8 +257,11 @@ public final class Spindle implements AutoCloseable {
     @Override
     public void close() {
         housekeeping.shutdownNow();
+        // not interrupted: a catch-up under way finishes its commit, and closing the index waits for it
+        indexing.shutdown();
         engine.close();
         server.stop();
+        closeIndex(index);
         chat.close();
         store.close();
     }

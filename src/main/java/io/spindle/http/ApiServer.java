@@ -11,6 +11,8 @@ import io.spindle.Settings;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.engine.Runs;
+import io.spindle.search.EmbeddingException;
+import io.spindle.search.VectorStoreSearch;
 import io.spindle.store.FileRepository;
 import io.spindle.store.Store;
 import io.spindle.store.StoreException;
@@ -25,7 +27,8 @@ public final class ApiServer {
     /** Room a file upload's form may take beyond the file itself: boundaries, part headers, the text fields. */
     private static final long FORM_ROOM = 1024 * 1024;
 
-    public static WebServer start(Settings settings, Store store, FileRepository files, Runs runs, InstantSource clock) {
+    public static WebServer start(Settings settings, Store store, FileRepository files, Runs runs, VectorStoreSearch search,
+                                  InstantSource clock) {
         Settings.Web web = settings.web();
         BrowserAccess browsers = BrowserAccess.of(settings);
         ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
@@ -43,7 +46,7 @@ public final class ApiServer {
                 .addProtocol(Http1Config.builder().addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
-                .routing(routing -> routes(routing, settings, store, files, runs, clock, browsers, deadlines))
+                .routing(routing -> routes(routing, settings, store, files, runs, search, clock, browsers, deadlines))
                 .build()
                 .start();
         deadlines.sweepWhile(server::isRunning);
@@ -56,7 +59,7 @@ public final class ApiServer {
     }
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, Runs runs,
-                       InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
+                       VectorStoreSearch search, InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
         routing.addFilter(new ProtocolFilter(deadlines))
                 .addFilter(new AccessFilter(settings, browsers))
@@ -76,11 +79,13 @@ public final class ApiServer {
                         new AssistantRoutes(store, clock),
                         new ThreadRoutes(store, clock),
                         new MessageRoutes(store, clock),
-                        new FileRoutes(files, clock, settings.maxFileBytes()))
+                        new FileRoutes(files, clock, settings.maxFileBytes()),
+                        new VectorStoreSearchRoutes(search))
                 .any(Http::notFound)
                 .error(ApiException.class, Errors::api)
                 .error(HttpException.class, Errors::http)
                 .error(StoreException.class, Errors::store)
+                .error(EmbeddingException.class, Errors::embedding)
                 .error(Throwable.class, Errors::internal);
     }
 
