@@ -36,6 +36,7 @@ ROOTS = [
     "RunStepObject", "ListRunStepsResponse",
     "RunStepDeltaObject", "MessageDeltaObject",
     "OpenAIFile", "ListFilesResponse", "DeleteFileResponse",
+    "VectorStoreSearchResultsPage",
     "ErrorResponse", "Error",
     "AssistantStreamEvent",  # and, transitively, every *StreamEvent schema it lists
 ]

@@ -51,9 +51,11 @@ public final class Spindle implements AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final ScheduledExecutorService indexing;
     private final IndexFollower index;
+    private final Database db;
 
     private Spindle(Store store, ChatClient chat, RunEngine engine, WebServer server, ScheduledExecutorService housekeeping,
-                    ScheduledExecutorService indexing, IndexFollower index) {
+                    ScheduledExecutorService indexing, IndexFollower index, Database db) {
+        this.db = db;
         this.indexing = indexing;
         this.index = index;
         this.store = store;
@@ -135,7 +137,7 @@ public final class Spindle implements AutoCloseable {
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
                 + "/v1; model endpoint " + Redaction.url(up.url()));
-        return new Spindle(store, chat, engine, server, housekeeping, indexing, index);
+        return new Spindle(store, chat, engine, server, housekeeping, indexing, index, db);
     }
 
     /**
@@ -247,6 +249,11 @@ public final class Spindle implements AutoCloseable {
 
     public Store store() {
         return store;
+    }
+
+    /** The database this node uses (for tests that write rows no route writes yet). */
+    public Database database() {
+        return db;
     }
 
     /**

@@ -35,7 +35,8 @@ public final class WireSchemas {
             rule("POST", "/files", "OpenAIFile"),
             rule("GET", "/files", "ListFilesResponse"),
             rule("GET", "/files/" + ID, "OpenAIFile"),
-            rule("DELETE", "/files/" + ID, "DeleteFileResponse"));
+            rule("DELETE", "/files/" + ID, "DeleteFileResponse"),
+            rule("POST", "/vector_stores/" + ID + "/search", "VectorStoreSearchResultsPage"));
 
     private WireSchemas() {}
 
