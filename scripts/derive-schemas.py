@@ -39,6 +39,7 @@ ROOTS = [
     "VectorStoreObject", "ListVectorStoresResponse", "DeleteVectorStoreResponse",
     "VectorStoreFileObject", "ListVectorStoreFilesResponse", "DeleteVectorStoreFileResponse",
     "VectorStoreFileBatchObject", "VectorStoreFileContentResponse",
+    "VectorStoreSearchResultsPage",
     "ErrorResponse", "Error",
     "AssistantStreamEvent",  # and, transitively, every *StreamEvent schema it lists
 ]

@@ -26,7 +26,8 @@ public record Settings(
         Upstream upstream,
         Runs runs,
         int maxConcurrentIngestions,
-        Web web) {
+        Web web,
+        Embedding embedding) {
 
     /** The OpenAI-compatible model endpoint runs call. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
@@ -42,6 +43,13 @@ public record Settings(
      */
     public record Web(Optional<List<String>> corsOrigins, List<String> allowedHosts, int maxConnections,
                       Duration readTimeout, Duration idleTimeout) {}
+
+    /**
+     * Where search embeddings come from: with no {@code url}, the bge-small model inside this process; with one, an
+     * OpenAI-compatible {@code /embeddings} endpoint, which then needs {@code model} (and takes {@code dimensions}
+     * when the vectors are to be shortened, or the model's size is not 1,536).
+     */
+    public record Embedding(Optional<URI> url, Optional<String> apiKey, Optional<String> model, Optional<Integer> dimensions) {}
 
     /** A documented environment variable; the list below feeds {@code --help} and the README table. */
     public record Variable(String name, String defaultValue, String description) {}
@@ -74,7 +82,11 @@ public record Settings(
             new Variable("SPINDLE_ALLOWED_HOSTS", "(unset)", "Without SPINDLE_API_KEYS, only requests addressed (Host header) to localhost, 127.x.x.x or [::1] are answered, against DNS rebinding; this comma-separated list adds host names (`*`: any). Ignored when SPINDLE_API_KEYS is set."),
             new Variable("SPINDLE_MAX_CONNECTIONS", "10000", "Most client connections open at once; further ones wait in the listen backlog until one closes."),
             new Variable("SPINDLE_READ_TIMEOUT_SECONDS", "30", "A client must send its request headers within this many seconds of the request line, and keep its body coming with no pause this long; else the connection is closed."),
-            new Variable("SPINDLE_IDLE_TIMEOUT_SECONDS", "60", "A connection with no request for this long (idle keep-alive, or a request line never finished) is closed."));
+            new Variable("SPINDLE_IDLE_TIMEOUT_SECONDS", "60", "A connection with no request for this long (idle keep-alive, or a request line never finished) is closed."),
+            new Variable("SPINDLE_EMBEDDING_URL", "(unset)", "Base URL of an OpenAI-compatible embeddings endpoint (`POST {url}/embeddings`) for vector stores. Unset: bge-small-en-v1.5 runs inside Spindle (no network). A vector store is searched only with the model its files were embedded with."),
+            new Variable("SPINDLE_EMBEDDING_API_KEY", "(unset)", "API key sent to SPINDLE_EMBEDDING_URL."),
+            new Variable("SPINDLE_EMBEDDING_MODEL", "(unset)", "Embedding model asked of SPINDLE_EMBEDDING_URL (e.g. `text-embedding-3-small`); required when that is set."),
+            new Variable("SPINDLE_EMBEDDING_DIMENSIONS", "(unset)", "Size of the endpoint's vectors. Set: sent as `dimensions` (text-embedding-3 models shorten their vectors). Unset: the model's own size, 1536 assumed."));
 
     public static final String DEFAULT_PROJECT = "default";
 
@@ -121,7 +133,8 @@ public record Settings(
                 intValue(env, "SPINDLE_MAX_CONNECTIONS", 10_000, 1, 1_000_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
-        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs, maxConcurrentIngestions, web);
+        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs,
+                maxConcurrentIngestions, web, embedding(env));
     }
 
     public boolean authRequired() {
@@ -224,6 +237,32 @@ public record Settings(
         } catch (IllegalArgumentException e) {
             // The message leaves the value out: it may hold a password.
             throw new Invalid("SPINDLE_UPSTREAM_URL is not a valid URL; expected e.g. https://api.openai.com/v1");
+        }
+    }
+
+    private static Embedding embedding(Map<String, String> env) {
+        Optional<URI> url = value(env, "SPINDLE_EMBEDDING_URL").map(Settings::embeddingUrl);
+        Optional<String> model = value(env, "SPINDLE_EMBEDDING_MODEL");
+        if (url.isPresent() && model.isEmpty()) {
+            throw new Invalid("SPINDLE_EMBEDDING_MODEL must be set when SPINDLE_EMBEDDING_URL is (the embedding model to ask for, "
+                    + "e.g. text-embedding-3-small)");
+        }
+        Optional<Integer> dimensions = value(env, "SPINDLE_EMBEDDING_DIMENSIONS").isPresent()
+                ? Optional.of(intValue(env, "SPINDLE_EMBEDDING_DIMENSIONS", 0, 1, 65_536))
+                : Optional.empty();
+        return new Embedding(url, value(env, "SPINDLE_EMBEDDING_API_KEY"), model, dimensions);
+    }
+
+    private static URI embeddingUrl(String raw) {
+        try {
+            URI uri = URI.create(raw);
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                throw new Invalid("SPINDLE_EMBEDDING_URL must be an http(s) URL, got '" + Redaction.patterns(raw) + "'");
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            // The message leaves the value out: it may hold a password.
+            throw new Invalid("SPINDLE_EMBEDDING_URL is not a valid URL; expected e.g. https://api.openai.com/v1");
         }
     }
 

@@ -16,8 +16,12 @@ import io.spindle.store.Store;
 import io.spindle.store.FileRepository;
 import io.spindle.store.VectorStoreRepository;
 import io.spindle.engine.Ingestion;
+import io.spindle.store.ChunkRepository;
 import io.spindle.search.Embedder;
-import io.spindle.search.OnnxEmbedder;
+import io.spindle.search.Embedders;
+import io.spindle.search.IndexFollower;
+import io.spindle.search.VectorStoreSearch;
+import java.nio.file.Path;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -39,6 +43,8 @@ public final class Spindle implements AutoCloseable {
 
     /** How often files past their expires_at are deleted for good (they read as deleted at once). */
     private static final Duration FILE_EXPIRY_SWEEP = Duration.ofMinutes(1);
+    /** How often the search index catches up with the database unasked (every search catches up first anyway). */
+    private static final Duration INDEX_CATCH_UP = Duration.ofSeconds(1);
 
     private final Store store;
     private final ChatClient chat;
@@ -47,9 +53,16 @@ public final class Spindle implements AutoCloseable {
     private final VectorStoreRepository vectorStores;
     private final WebServer server;
     private final ScheduledExecutorService housekeeping;
+    private final ScheduledExecutorService indexing;
+    private final IndexFollower index;
+    private final Database db;
 
     private Spindle(Store store, ChatClient chat, RunEngine engine, Ingestion ingestion, VectorStoreRepository vectorStores,
-                    WebServer server, ScheduledExecutorService housekeeping) {
+                    WebServer server, ScheduledExecutorService housekeeping, ScheduledExecutorService indexing,
+                    IndexFollower index, Database db) {
+        this.db = db;
+        this.indexing = indexing;
+        this.index = index;
         this.store = store;
         this.chat = chat;
         this.engine = engine;
@@ -82,32 +95,47 @@ public final class Spindle implements AutoCloseable {
                 up.maxLineBytes(), up.maxAnswerChars()));
         Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
         VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock);
-        Embedder embedder = new OnnxEmbedder(settings.dataDir().resolve("embedder"));
+        Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
         Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
                 settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
+        ChunkRepository chunks = new ChunkRepository(db);
+        IndexFollower index;
+        try {
+            index = openIndex(settings, embedder, chunks);
+        } catch (RuntimeException e) {
+            chat.close();
+            store.close();
+            throw e;
+        }
         RunEngine engine;
         WebServer server;
         try {
             engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
-            server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()), runs, clock);
+            server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()), runs,
+                    new VectorStoreSearch(chunks, index, embedder), clock);
         } catch (RuntimeException e) {
             // The engine never started, and must not be closed: closing hands back this node id's runs.
+            closeIndex(index);
             chat.close();
             store.close();
             throw e;
         }
         ScheduledExecutorService housekeeping;
+        ScheduledExecutorService indexing;
         try {
             engine.start();
             ingestion.start();
             housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("expiry").factory());
             housekeeping.scheduleWithFixedDelay(() -> deleteExpired(files, vectorStores, clock), FILE_EXPIRY_SWEEP.toSeconds(),
                     FILE_EXPIRY_SWEEP.toSeconds(), TimeUnit.SECONDS);
+            indexing = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("index-follower").factory());
+            indexing.scheduleWithFixedDelay(new CatchUp(index), 0, INDEX_CATCH_UP.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             ingestion.close();
             engine.close();
             server.stop();
+            closeIndex(index);
             chat.close();
             store.close();
             throw e;
@@ -122,7 +150,7 @@ public final class Spindle implements AutoCloseable {
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
                 + "/v1; model endpoint " + Redaction.url(up.url()));
-        return new Spindle(store, chat, engine, ingestion, vectorStores, server, housekeeping);
+        return new Spindle(store, chat, engine, ingestion, vectorStores, server, housekeeping, indexing, index, db);
     }
 
     /**
@@ -143,8 +171,8 @@ public final class Spindle implements AutoCloseable {
 
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
     private static WebServer listen(Settings settings, Store store, FileRepository files, ApiServer.VectorStores vectorStores, Runs runs,
-                                    InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, clock);
+                                    VectorStoreSearch search, InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, search, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");
@@ -168,6 +196,55 @@ public final class Spindle implements AutoCloseable {
             return Database.sqlite(settings.dataDir());
         } catch (DataDir.Unusable e) {
             throw new Settings.Invalid("SPINDLE_DATA_DIR " + e.getMessage());
+        }
+    }
+
+    /**
+     * This node's search index, in {@code <data dir>/index/<node id>}: nodes that share a data directory (several on
+     * one machine, on PostgreSQL) each keep their own.
+     */
+    private static IndexFollower openIndex(Settings settings, Embedder embedder, ChunkRepository chunks) {
+        Path dir = settings.dataDir().resolve("index").resolve(settings.nodeId().replaceAll("[^A-Za-z0-9._-]", "_"));
+        try {
+            return IndexFollower.open(dir, embedder.modelName(), chunks);
+        } catch (IOException e) {
+            throw new Settings.Invalid("SPINDLE_DATA_DIR: cannot open the search index: " + e.getMessage()
+                    + " (each node needs its own SPINDLE_NODE_ID or SPINDLE_DATA_DIR)");
+        }
+    }
+
+    private static void closeIndex(IndexFollower index) {
+        try {
+            index.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "closing the search index failed", e);
+        }
+    }
+
+    /** The background catch-up of the search index; logs a failure once, not every second. */
+    private static final class CatchUp implements Runnable {
+        private final IndexFollower index;
+        private boolean failing;
+
+        CatchUp(IndexFollower index) {
+            this.index = index;
+        }
+
+        @Override
+        public void run() {
+            try {
+                index.catchUp();
+                if (failing) {
+                    LOG.info("the search index follows the database again");
+                }
+                failing = false;
+            } catch (RuntimeException e) {
+                if (!failing) {
+                    LOG.log(Level.WARNING, "the search index could not catch up with the database; trying again every "
+                            + INDEX_CATCH_UP.toSeconds() + " s (searches try too)", e);
+                }
+                failing = true;
+            }
         }
     }
 
@@ -197,6 +274,11 @@ public final class Spindle implements AutoCloseable {
         return vectorStores;
     }
 
+    /** The database this node uses (for tests that write rows no route writes yet). */
+    public Database database() {
+        return db;
+    }
+
     /**
      * Stops in the order that loses nothing: stop claiming and hand this node's runs back (another
      * node, or this one after a restart, resumes them), end open streams with an error event, then
@@ -206,8 +288,11 @@ public final class Spindle implements AutoCloseable {
     public void close() {
         housekeeping.shutdownNow();
         ingestion.close();
+        // not interrupted: a catch-up under way finishes its commit, and closing the index waits for it
+        indexing.shutdown();
         engine.close();
         server.stop();
+        closeIndex(index);
         chat.close();
         store.close();
     }

@@ -65,6 +65,28 @@ class SettingsTest {
     }
 
     @Test
+    void embeddingsRunInProcessUnlessAnEndpointIsSet() {
+        Settings.Embedding local = settings().embedding();
+        assertThat(local.url()).isEmpty();
+        assertThat(io.spindle.search.Embedders.from(local, Path.of("target")).modelName()).isEqualTo("bge-small-en-v1.5-q");
+
+        Settings.Embedding remote = settings("SPINDLE_EMBEDDING_URL", "http://127.0.0.1:9/v1", "SPINDLE_EMBEDDING_MODEL",
+                "text-embedding-3-small", "SPINDLE_EMBEDDING_DIMENSIONS", "256", "SPINDLE_EMBEDDING_API_KEY", "k").embedding();
+        io.spindle.search.Embedder embedder = io.spindle.search.Embedders.from(remote, Path.of("target"));
+        assertThat(embedder.modelName()).isEqualTo("text-embedding-3-small@256");
+        assertThat(embedder.dimensions()).isEqualTo(256);
+        assertThat(remote.apiKey()).contains("k");
+    }
+
+    @Test
+    void anEmbeddingEndpointNeedsAModelAndSaneValues() {
+        assertInvalid("SPINDLE_EMBEDDING_MODEL", "SPINDLE_EMBEDDING_URL", "http://127.0.0.1:9/v1");
+        assertInvalid("SPINDLE_EMBEDDING_URL", "SPINDLE_EMBEDDING_URL", "ftp://x", "SPINDLE_EMBEDDING_MODEL", "m");
+        assertInvalid("SPINDLE_EMBEDDING_DIMENSIONS", "SPINDLE_EMBEDDING_URL", "http://127.0.0.1:9/v1",
+                "SPINDLE_EMBEDDING_MODEL", "m", "SPINDLE_EMBEDDING_DIMENSIONS", "0");
+    }
+
+    @Test
     void everyVariableIsDescribedInHelpAndInTheReadme() throws java.io.IOException {
         String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
         assertThat(Settings.VARIABLES).extracting(Settings.Variable::name).doesNotHaveDuplicates()

@@ -12,6 +12,8 @@ import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.engine.Runs;
 import io.spindle.engine.Ingestion;
+import io.spindle.search.EmbeddingException;
+import io.spindle.search.VectorStoreSearch;
 import io.spindle.store.FileRepository;
 import io.spindle.store.VectorStoreRepository;
 import io.spindle.store.Store;
@@ -28,7 +30,7 @@ public final class ApiServer {
     private static final long FORM_ROOM = 1024 * 1024;
 
     public static WebServer start(Settings settings, Store store, FileRepository files, VectorStores vectorStores, Runs runs,
-                                  InstantSource clock) {
+                                  VectorStoreSearch search, InstantSource clock) {
         Settings.Web web = settings.web();
         BrowserAccess browsers = BrowserAccess.of(settings);
         ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
@@ -46,7 +48,7 @@ public final class ApiServer {
                 .addProtocol(Http1Config.builder().addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
-                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, clock, browsers, deadlines))
+                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, search, clock, browsers, deadlines))
                 .build()
                 .start();
         deadlines.sweepWhile(server::isRunning);
@@ -62,7 +64,7 @@ public final class ApiServer {
     public record VectorStores(VectorStoreRepository repository, Ingestion ingestion, String embeddingModel) {}
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, VectorStores vectorStores,
-                       Runs runs, InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
+                       Runs runs, VectorStoreSearch search, InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
         routing.addFilter(new ProtocolFilter(deadlines))
                 .addFilter(new AccessFilter(settings, browsers))
@@ -83,11 +85,13 @@ public final class ApiServer {
                         new ThreadRoutes(store, clock),
                         new MessageRoutes(store, clock),
                         new FileRoutes(files, clock, settings.maxFileBytes()),
-                        new VectorStoreRoutes(vectorStores.repository(), files, vectorStores.ingestion(), vectorStores.embeddingModel(), clock))
+                        new VectorStoreRoutes(vectorStores.repository(), files, vectorStores.ingestion(), vectorStores.embeddingModel(), clock),
+                        new VectorStoreSearchRoutes(search))
                 .any(Http::notFound)
                 .error(ApiException.class, Errors::api)
                 .error(HttpException.class, Errors::http)
                 .error(StoreException.class, Errors::store)
+                .error(EmbeddingException.class, Errors::embedding)
                 .error(Throwable.class, Errors::internal);
     }
 

@@ -67,6 +67,17 @@ final class Errors {
                 + "Retry the request in a moment.", "server_error", null, null));
     }
 
+    /**
+     * The embedding endpoint failed a query's embedding (after its retries): the client hears that, and the log line
+     * (without a stack trace) what it answered, redacted.
+     */
+    static void embedding(ServerRequest req, ServerResponse res, io.spindle.search.EmbeddingException e) {
+        LOG.warning("request " + res.headers().first(Http.REQUEST_ID).orElse("") + " " + req.prologue().method().text() + " "
+                + req.prologue().uriPath().rawPath() + " failed: " + io.spindle.upstream.Redaction.patterns(e.getMessage()));
+        Http.send(req, res, Status.BAD_GATEWAY_502, body("The embedding model could not embed the query. Retry the request in a moment.",
+                "server_error", null, null));
+    }
+
     static void internal(ServerRequest req, ServerResponse res, Throwable e) {
         String requestId = res.headers().first(Http.REQUEST_ID).orElse("");
         LOG.log(Level.SEVERE, "request " + requestId + " " + req.prologue().method().text() + " " + req.prologue().uriPath().rawPath() + " failed", e);

@@ -61,6 +61,8 @@ public final class ChunkIndex implements Closeable {
     private static final Logger LOG = Logger.getLogger(ChunkIndex.class.getName());
     private static final String EMBEDDING_MODEL = "embedding_model";
     private static final String NO_INDEX = "there was none";
+    /** The last change of the database's index log this index holds (see {@link #position()}). */
+    private static final String LOG_POSITION = "log_position";
     private static final String VECTOR_STORE = "vector_store_id";
     private static final String FILE = "file_id";
     /** Vector store and file together: the unit that {@link #put} replaces. */
@@ -86,6 +88,7 @@ public final class ChunkIndex implements Closeable {
     private final String embeddingModel;
     private final boolean needsRebuild;
     private final Fusion fusion;
+    private volatile long position;
 
     /** How much the keyword and the vector ranking count in the fused score. */
     record Fusion(double keywordWeight, double vectorWeight) {}
@@ -99,6 +102,19 @@ public final class ChunkIndex implements Closeable {
         this.embeddingModel = embeddingModel;
         this.needsRebuild = needsRebuild;
         this.searchers = new SearcherManager(writer, null);
+        this.position = needsRebuild ? 0 : committedPosition(writer);
+    }
+
+    private static long committedPosition(IndexWriter writer) {
+        if (writer.getLiveCommitData() == null) {
+            return 0;
+        }
+        for (Map.Entry<String, String> entry : writer.getLiveCommitData()) {
+            if (entry.getKey().equals(LOG_POSITION)) {
+                return Long.parseLong(entry.getValue());
+            }
+        }
+        return 0;
     }
 
     /**
@@ -178,6 +194,11 @@ public final class ChunkIndex implements Closeable {
 
     /** Puts the chunks of one file in one vector store, replacing those it had. */
     public void put(FileChunks file) {
+        List<Document> docs = documents(file);
+        change(w -> w.updateDocuments(new Term(STORE_FILE, storeFile(file.vectorStoreId(), file.fileId())), docs));
+    }
+
+    private static List<Document> documents(FileChunks file) {
         List<Document> docs = new ArrayList<>(file.chunks().size());
         String attributes = Json.write(file.attributes());
         for (Chunk chunk : file.chunks()) {
@@ -193,7 +214,7 @@ public final class ChunkIndex implements Closeable {
             AttributeFields.add(doc, file.attributes());
             docs.add(doc);
         }
-        change(w -> w.updateDocuments(new Term(STORE_FILE, storeFile(file.vectorStoreId(), file.fileId())), docs));
+        return docs;
     }
 
     /** Removes one file's chunks from one vector store. */
@@ -210,9 +231,46 @@ public final class ChunkIndex implements Closeable {
         change(w -> w.deleteDocuments(new Term(VECTOR_STORE, vectorStoreId)));
     }
 
-    /** Removes every chunk, to rebuild the index from the database. */
+    /** Removes every chunk, to rebuild the index from the database; the position goes back to 0. */
     public void clear() {
+        position = 0;
         change(IndexWriter::deleteAll);
+    }
+
+    /**
+     * Where this index stands in the database's log of chunk changes: the seq of the last change it holds, kept in
+     * the same Lucene commit as the chunks it brought; 0 for a new or rebuilt index.
+     */
+    public long position() {
+        return position;
+    }
+
+    /** One change {@link #apply} makes. */
+    public sealed interface Edit {
+        /** The file's chunks replace those it had ({@link #put}). */
+        record Put(FileChunks file) implements Edit {}
+        /** A file's chunks leave one vector store. */
+        record RemoveFile(String vectorStoreId, String fileId) implements Edit {}
+        /** Every chunk of a vector store leaves. */
+        record RemoveStore(String vectorStoreId) implements Edit {}
+    }
+
+    /** Makes the edits, in order, and moves {@link #position()} to {@code newPosition}, all in one commit. */
+    public void apply(List<Edit> edits, long newPosition) {
+        change(w -> {
+            for (Edit edit : edits) {
+                switch (edit) {
+                    case Edit.Put put -> w.updateDocuments(storeFileTerm(put.file().vectorStoreId(), put.file().fileId()), documents(put.file()));
+                    case Edit.RemoveFile remove -> w.deleteDocuments(storeFileTerm(remove.vectorStoreId(), remove.fileId()));
+                    case Edit.RemoveStore remove -> w.deleteDocuments(new Term(VECTOR_STORE, remove.vectorStoreId()));
+                }
+            }
+            position = newPosition;
+        });
+    }
+
+    private static Term storeFileTerm(String vectorStoreId, String fileId) {
+        return new Term(STORE_FILE, storeFile(vectorStoreId, fileId));
     }
 
     /** How many chunks the index holds. */
@@ -309,7 +367,7 @@ public final class ChunkIndex implements Closeable {
     }
 
     private void commit() throws IOException {
-        writer.setLiveCommitData(Map.of(EMBEDDING_MODEL, embeddingModel).entrySet());
+        writer.setLiveCommitData(Map.of(EMBEDDING_MODEL, embeddingModel, LOG_POSITION, Long.toString(position)).entrySet());
         writer.commit();
         searchers.maybeRefreshBlocking();
     }

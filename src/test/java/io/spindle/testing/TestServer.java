@@ -111,6 +111,11 @@ public final class TestServer implements AutoCloseable {
         return spindle;
     }
 
+    /** A raw client per node (one on SQLite and PostgreSQL, three in a cluster). */
+    public List<Api> nodeApis() {
+        return nodes.stream().map(n -> new Api("http://127.0.0.1:" + n.port(), apiKey)).toList();
+    }
+
     @Override
     public void close() {
         nodes.forEach(Spindle::close);

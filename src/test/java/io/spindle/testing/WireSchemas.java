@@ -36,6 +36,7 @@ public final class WireSchemas {
             rule("GET", "/files", "ListFilesResponse"),
             rule("GET", "/files/" + ID, "OpenAIFile"),
             rule("DELETE", "/files/" + ID, "DeleteFileResponse"),
+            rule("POST", "/vector_stores/" + ID + "/search", "VectorStoreSearchResultsPage"),
             rule("POST", "/vector_stores", "VectorStoreObject"),
             rule("GET", "/vector_stores", "ListVectorStoresResponse"),
             rule("GET|POST", "/vector_stores/" + ID, "VectorStoreObject"),
