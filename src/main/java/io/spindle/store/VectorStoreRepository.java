@@ -375,6 +375,12 @@ public final class VectorStoreRepository {
         });
     }
 
+    /** Takes back the attempt a claimed file's job counted (it was stopped for shutdown); nothing when the lease no longer holds. */
+    public void giveBackAttempt(LeaseQueue.Lease lease) {
+        db.write(c -> Sql.update(c, "UPDATE vector_store_files SET attempts = attempts - 1 WHERE id = ? AND lease_token = ? AND attempts > 0",
+                lease.id(), lease.token()));
+    }
+
     // ---- internals
 
     /** A store's row as kept. */
