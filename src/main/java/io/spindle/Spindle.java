@@ -113,7 +113,7 @@ public final class Spindle implements AutoCloseable {
             engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
             server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()), runs,
-                    new VectorStoreSearch(chunks, index, embedder), clock);
+                    new VectorStoreSearch(vectorStores, index, embedder), clock);
         } catch (RuntimeException e) {
             // The engine never started, and must not be closed: closing hands back this node id's runs.
             closeIndex(index);

@@ -41,7 +41,11 @@ public final class Ingestion implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Ingestion.class.getName());
     /** Chunks embedded per call; between calls a job notices it was asked to stop. */
     private static final int EMBED_BATCH = 16;
-    /** A file whose ingestion kept dying with its node (a document that crashes the process) fails after this many tries. */
+    /**
+     * A file whose ingestion kept dying with its node (a document that crashes the process) fails after this many tries.
+     * A job counts its attempt when it starts (a crash leaves no chance to count it later) and gives it back when it was
+     * stopped because its node shut down: only interruptions nobody asked for count.
+     */
     private static final int MAX_ATTEMPTS = 3;
     static final String SHUTDOWN = "shutdown";
 
@@ -127,6 +131,10 @@ public final class Ingestion implements AutoCloseable {
                 LOG.log(Level.WARNING, "ingesting " + work.get().fileId() + " into " + work.get().vectorStoreId() + " failed", e);
                 stores.fail(lease, new VectorStoreFileObject.LastError("server_error",
                         "The file could not be processed because of an internal error."));
+            } finally {
+                if (stopped) {
+                    stores.giveBackAttempt(lease); // the node shut down: no fault of the file's (finds nothing once the file ended)
+                }
             }
         }
 

@@ -12,7 +12,7 @@ import java.util.Optional;
 
 /**
  * What searching reads: the log of chunk changes ({@code index_changes}, written through {@link IndexLog}), the
- * chunks of a file as they are now with the file's name and attributes, and the vector store a search names.
+ * chunks of a file as they are now with the file's name and attributes.
  */
 public final class ChunkRepository {
     private final Database db;
@@ -30,9 +30,6 @@ public final class ChunkRepository {
     /** A file's chunks in one vector store, with what searches return and filter on. */
     public record StoredFile(String vectorStoreId, String fileId, String embeddingModel, String fileName,
                              Map<String, Object> attributes, List<StoredChunk> chunks) {}
-
-    /** What a search needs to know of the store it names. */
-    public record SearchedStore(String embeddingModel, boolean expired) {}
 
     /** The changes after {@code seq}, oldest first, at most {@code limit}. */
     public List<Change> changesAfter(long seq, int limit) {
@@ -90,16 +87,6 @@ public final class ChunkRepository {
                 }
             }
             return Optional.of(new StoredFile(vectorStoreId, fileId, model.get(), fileName, attributes, List.copyOf(chunks)));
-        });
-    }
-
-    /** The vector store {@code id} of {@code project}, if it exists. */
-    public Optional<SearchedStore> searchedStore(String project, String id) {
-        return db.read(c -> {
-            try (PreparedStatement ps = Sql.prepare(c, "SELECT embedding_model, expired FROM vector_stores WHERE project = ? AND id = ?",
-                    project, id); ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new SearchedStore(rs.getString(1), rs.getBoolean(2))) : Optional.empty();
-            }
         });
     }
 

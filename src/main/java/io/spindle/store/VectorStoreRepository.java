@@ -37,7 +37,6 @@ public final class VectorStoreRepository {
     public static final LeaseQueue.Table QUEUE = new LeaseQueue.Table("vector_store_files", "status = 'in_progress'");
 
     private static final String FILES = "vector_store_files";
-    private static final String EXPIRED = "(expired OR (expires_at IS NOT NULL AND expires_at <= ?))";
 
     private final Database db;
     private final InstantSource clock;
@@ -123,9 +122,10 @@ public final class VectorStoreRepository {
         });
     }
 
-    /** The store was used now (a file attached, a search): its expiry moves with it, unless it expired already. */
-    public void touch(String project, String id, long now) {
+    /** The store was used now (a search): its expiry moves with it, unless it expired already. */
+    public void touch(String project, String id) {
         db.write(c -> {
+            long now = now();
             Optional<Row> row = lockStore(c, project, id);
             if (row.isPresent() && !row.get().expired(now)) {
                 touch(c, row.get(), now);
@@ -140,14 +140,17 @@ public final class VectorStoreRepository {
                 true, now));
     }
 
-    /** The embedding model a store's chunks are embedded with. */
-    public Optional<String> embeddingModel(String project, String id) {
-        return db.read(c -> {
-            try (PreparedStatement ps = Sql.prepare(c, "SELECT embedding_model FROM vector_stores WHERE project = ? AND id = ?", project, id);
-                 ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+    /**
+     * The embedding model of a store that can be used (searched): empty when the project has no such store; an
+     * expired one (past its {@code expires_at} even before {@link #expire} marks it) is refused.
+     */
+    public Optional<String> usableEmbeddingModel(String project, String id) {
+        return db.read(c -> readStore(c, project, id, "").map(row -> {
+            if (row.expired(now())) {
+                throw VectorStoreObject.expired(id);
             }
-        });
+            return row.embeddingModel();
+        }));
     }
 
     // ---- files
@@ -375,10 +378,16 @@ public final class VectorStoreRepository {
         });
     }
 
+    /** Takes back the attempt a claimed file's job counted (it was stopped for shutdown); nothing when the lease no longer holds. */
+    public void giveBackAttempt(LeaseQueue.Lease lease) {
+        db.write(c -> Sql.update(c, "UPDATE vector_store_files SET attempts = attempts - 1 WHERE id = ? AND lease_token = ? AND attempts > 0",
+                lease.id(), lease.token()));
+    }
+
     // ---- internals
 
     /** A store's row as kept. */
-    private record Row(String project, VectorStoreObject store, long lastActiveAt, Long expiresAt, boolean expired) {
+    private record Row(String project, VectorStoreObject store, long lastActiveAt, Long expiresAt, boolean expired, String embeddingModel) {
         boolean expired(long now) {
             return expired || (expiresAt != null && expiresAt <= now);
         }
@@ -415,15 +424,19 @@ public final class VectorStoreRepository {
     }
 
     private Optional<Row> lockStore(Connection c, String project, String id) throws SQLException {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
-        try (PreparedStatement ps = Sql.prepare(c, "SELECT body, last_active_at, expires_at, expired FROM vector_stores "
+        return readStore(c, project, id, db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "");
+    }
+
+    private static Optional<Row> readStore(Connection c, String project, String id, String lock) throws SQLException {
+        try (PreparedStatement ps = Sql.prepare(c, "SELECT body, last_active_at, expires_at, expired, embedding_model FROM vector_stores "
                 + "WHERE project = ? AND id = ?" + lock, project, id); ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 return Optional.empty();
             }
             long expiresAt = rs.getLong(3);
             Long expires = rs.wasNull() ? null : expiresAt;
-            return Optional.of(new Row(project, Json.read(rs.getString(1), VectorStoreObject.class), rs.getLong(2), expires, rs.getBoolean(4)));
+            return Optional.of(new Row(project, Json.read(rs.getString(1), VectorStoreObject.class), rs.getLong(2), expires, rs.getBoolean(4),
+                    rs.getString(5)));
         }
     }
 
@@ -515,13 +528,13 @@ public final class VectorStoreRepository {
         List<Object> args = new ArrayList<>();
         args.add(project);
         args.addAll(ids);
-        try (PreparedStatement ps = Sql.prepare(c, "SELECT id, body, last_active_at, expires_at, expired FROM vector_stores "
+        try (PreparedStatement ps = Sql.prepare(c, "SELECT id, body, last_active_at, expires_at, expired, embedding_model FROM vector_stores "
                 + "WHERE project = ? AND id IN (" + marks + ")", args.toArray()); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 long expiresAt = rs.getLong(4);
                 Long expires = rs.wasNull() ? null : expiresAt;
                 rows.put(rs.getString(1), new Row(project, Json.read(rs.getString(2), VectorStoreObject.class), rs.getLong(3), expires,
-                        rs.getBoolean(5)));
+                        rs.getBoolean(5), rs.getString(6)));
             }
         }
         Map<String, Tally> tallies = counts(c, "vector_store_id", ids);

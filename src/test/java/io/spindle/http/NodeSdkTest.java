@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the Node SDK suite in {@code src/test/node} (runs and files; {@code node --test}, official {@code openai}
+ * Runs the Node SDK suite in {@code src/test/node} (runs, files and vector stores; {@code node --test}, official {@code openai}
  * package pinned in its package.json) against a Spindle server and a fake model started here.
  * Without {@code node} on the PATH the test is skipped, except on CI (env {@code CI} set), where
  * it fails.
