@@ -33,7 +33,10 @@ public final class VectorStoreRequest {
     public record Create(String name, String description, VectorStoreObject.ExpiresAfter expiresAfter,
                          Map<String, String> metadata, List<NewFile> files) {}
 
-    /** {@code POST /vector_stores/{id}}: each field changes only when {@code set*} says it was sent. */
+    /**
+     * {@code POST /vector_stores/{id}}: each field changes only when {@code set*} says it was sent;
+     * {@code metadata} is null when not sent, and {@code "metadata": null} clears it, as on assistants.
+     */
     public record Update(boolean setName, String name, boolean setExpiresAfter, VectorStoreObject.ExpiresAfter expiresAfter,
                          Map<String, String> metadata) {}
 
@@ -49,7 +52,7 @@ public final class VectorStoreRequest {
     public static Update update(JsonNode json) {
         Body body = Body.of(json, Set.of("name", "expires_after", "metadata"));
         return new Update(body.has("name"), body.string("name", NAME_LENGTH), body.has("expires_after"), expiresAfter(body),
-                body.metadata("metadata"));
+                body.has("metadata") ? metadata(body) : null);
     }
 
     /** {@code POST /vector_stores/{id}/files}. */

@@ -72,7 +72,9 @@ class FuzzTest {
         MODIFY_THREAD("thread", "thread_"),
         CREATE_MESSAGE("thread.message", "msg_"),
         MODIFY_MESSAGE("thread.message", "msg_"),
-        CREATE_THREAD_AND_RUN("thread.run", "run_");
+        CREATE_THREAD_AND_RUN("thread.run", "run_"),
+        CREATE_VECTOR_STORE("vector_store", "vs_"),
+        MODIFY_VECTOR_STORE("vector_store", "vs_");
 
         final String object;
         final String idPrefix;
@@ -115,6 +117,13 @@ class FuzzTest {
              "tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false,
              "response_format":{"type":"json_object"},"reasoning_effort":"low"}""".formatted(ASSISTANT_PLACEHOLDER, "%s");
 
+    /** Stands for a file uploaded before the cases run; replaced in each body before sending. */
+    private static final String FILE_PLACEHOLDER = "file-FUZZFILEPLACEHOLDER00";
+    private static final String FULL_VECTOR_STORE = """
+            {"name":"kb","description":"Fuzzed store","file_ids":["%s"],"metadata":{"team":"fuzz"},
+             "expires_after":{"anchor":"last_active_at","days":7},
+             "chunking_strategy":{"type":"static","static":{"max_chunk_size_tokens":400,"chunk_overlap_tokens":100}}}""".formatted(FILE_PLACEHOLDER);
+
     private static final Map<Endpoint, List<String>> BASES = Map.of(
             Endpoint.CREATE_ASSISTANT, List.of(FULL_ASSISTANT, "{\"model\":\"gpt-4o\"}",
                     "{\"model\":\"gpt-4o-mini\",\"response_format\":\"auto\",\"tools\":[],\"metadata\":{}}"),
@@ -128,7 +137,10 @@ class FuzzTest {
             Endpoint.MODIFY_MESSAGE, List.of("{\"metadata\":{\"a\":\"b\",\"c\":\"\"}}", "{\"metadata\":null}", "{}"),
             Endpoint.CREATE_THREAD_AND_RUN, List.of(FULL_THREAD_AND_RUN.formatted(USER_MESSAGE),
                     "{\"assistant_id\":\"" + ASSISTANT_PLACEHOLDER + "\"}",
-                    "{\"assistant_id\":\"" + ASSISTANT_PLACEHOLDER + "\",\"tool_choice\":\"none\",\"truncation_strategy\":{\"type\":\"auto\"}}"));
+                    "{\"assistant_id\":\"" + ASSISTANT_PLACEHOLDER + "\",\"tool_choice\":\"none\",\"truncation_strategy\":{\"type\":\"auto\"}}"),
+            Endpoint.CREATE_VECTOR_STORE, List.of(FULL_VECTOR_STORE, "{}", "{\"name\":null,\"chunking_strategy\":{\"type\":\"auto\"}}"),
+            Endpoint.MODIFY_VECTOR_STORE, List.of("{\"name\":\"renamed\",\"metadata\":{\"a\":\"b\"},"
+                    + "\"expires_after\":{\"anchor\":\"last_active_at\",\"days\":1}}", "{\"expires_after\":null}", "{}"));
 
     /** Words that are meaningful somewhere in these bodies, so added keys and values sometimes land well. */
     private static final List<String> WORDS = List.of("model", "name", "description", "instructions", "tools", "tool_resources",
@@ -136,7 +148,8 @@ class FuzzTest {
             "code_interpreter", "parameters", "strict", "max_num_results", "ranking_options", "ranker", "score_threshold",
             "file_ids", "vector_store_ids", "vector_stores", "json_schema", "schema", "messages", "role", "content", "attachments",
             "text", "image_url", "image_file", "url", "detail", "file_id", "user", "assistant", "auto", "low", "high", "json_object",
-            "gpt-4o", "file-abc", "vs_abc", "asst_abc", "thread_abc", "msg_abc", "run_abc", "default_2024_08_21", "none", "xhigh");
+            "gpt-4o", "file-abc", "vs_abc", "file_ids", "chunking_strategy", "static", "max_chunk_size_tokens",
+            "chunk_overlap_tokens", "expires_after", "anchor", "last_active_at", "days", "asst_abc", "thread_abc", "msg_abc", "run_abc", "default_2024_08_21", "none", "xhigh");
     private static final List<String> ODD_STRINGS = List.of("", " ", "\u0000", "caf\u00e9", "\u65e5\u672c\u8a9e", "\ud83d\ude00\ud83c\udf89",
             "\u202eevil", "\ud800", "\udfff", "a\nb\tc\r", "'\"\\", "<script>alert(1)</script>", "' OR 1=1 --", "%s%n", "\u00ad\u200b",
             "data:image/png;base64,AAAA", "http://", "https://example.com/x.gif", "file-", "vs_", "asst_", "thread_", "msg_");
@@ -148,15 +161,21 @@ class FuzzTest {
     private static String assistantId;
     private static String threadId;
     private static String messageId;
+    private static String fileId;
+    private static String vectorStoreId;
 
     @BeforeAll
     static void start() {
-        // An API-only node: the fuzzed runs are stored and answered, never executed.
-        server = TestServer.start(TestServer.Storage.SQLITE, Map.of("SPINDLE_MAX_CONCURRENT_RUNS", "0"));
+        // An API-only node: the fuzzed runs and vector store files are stored and answered, never executed or ingested.
+        server = TestServer.start(TestServer.Storage.SQLITE, Map.of("SPINDLE_MAX_CONCURRENT_RUNS", "0", "SPINDLE_MAX_CONCURRENT_INGESTIONS", "0"));
         api = server.api();
         assistantId = api.post("/v1/assistants", Map.of("model", "gpt-4o")).ok().get("id").asText();
         threadId = api.post("/v1/threads", Map.of()).ok().get("id").asText();
         messageId = api.post("/v1/threads/" + threadId + "/messages", Map.of("role", "user", "content", "hi")).ok().get("id").asText();
+        byte[] form = new io.spindle.testing.Multipart().text("purpose", "assistants").file("file", "notes.txt", "fuzz".getBytes()).end();
+        fileId = api.send(io.spindle.testing.Multipart.post(api.baseUrl() + "/v1/files", null, form,
+                io.spindle.testing.Multipart.CONTENT_TYPE)).ok().get("id").asText();
+        vectorStoreId = api.post("/v1/vector_stores", Map.of("name", "fuzzed")).ok().get("id").asText();
     }
 
     @AfterAll
@@ -173,6 +192,8 @@ class FuzzTest {
             case CREATE_MESSAGE -> "/v1/threads/" + threadId + "/messages";
             case MODIFY_MESSAGE -> "/v1/threads/" + threadId + "/messages/" + messageId;
             case CREATE_THREAD_AND_RUN -> "/v1/threads/runs";
+            case CREATE_VECTOR_STORE -> "/v1/vector_stores";
+            case MODIFY_VECTOR_STORE -> "/v1/vector_stores/" + vectorStoreId;
         };
     }
 
@@ -212,7 +233,7 @@ class FuzzTest {
 
     private static void check(Endpoint endpoint, byte[] generated, Tally tally) {
         byte[] body = new String(generated, java.nio.charset.StandardCharsets.ISO_8859_1)
-                .replace(ASSISTANT_PLACEHOLDER, assistantId).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                .replace(ASSISTANT_PLACEHOLDER, assistantId).replace(FILE_PLACEHOLDER, fileId).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         Api.Response response = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + path(endpoint)))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
@@ -221,6 +242,12 @@ class FuzzTest {
         if (response.status() == 404 && endpoint == Endpoint.CREATE_THREAD_AND_RUN) {
             // a mutated assistant_id that is well-formed names no assistant
             assertThat(response.json().path("error").path("message").asText()).startsWith("No assistant found with id");
+            tally.validationErrors++;
+            return;
+        }
+        if (response.status() == 404 && endpoint == Endpoint.CREATE_VECTOR_STORE) {
+            // a mutated file id that is well-formed names no file
+            assertThat(response.json().path("error").path("message").asText()).startsWith("No file found with id");
             tally.validationErrors++;
             return;
         }
@@ -280,6 +307,11 @@ class FuzzTest {
             JsonNode page = api.get("/v1/assistants?limit=100" + (after == null ? "" : "&after=" + after)).ok();
             after = page.get("has_more").asBoolean() ? page.get("last_id").asText() : null;
         } while (after != null);
+        after = null;
+        do {
+            JsonNode page = api.get("/v1/vector_stores?limit=100" + (after == null ? "" : "&after=" + after)).ok();
+            after = page.get("has_more").asBoolean() ? page.get("last_id").asText() : null;
+        } while (after != null);
         for (String thread : tally.threads) {
             api.get("/v1/threads/" + thread + "/runs").ok();
             api.get("/v1/threads/" + thread + "/messages").ok();
@@ -304,6 +336,7 @@ class FuzzTest {
             case MODIFY_ASSISTANT -> assertThat(object.get("id").asText()).isEqualTo(assistantId);
             case MODIFY_THREAD -> assertThat(object.get("id").asText()).isEqualTo(threadId);
             case MODIFY_MESSAGE -> assertThat(object.get("id").asText()).isEqualTo(messageId);
+            case MODIFY_VECTOR_STORE -> assertThat(object.get("id").asText()).isEqualTo(vectorStoreId);
             case CREATE_MESSAGE -> assertThat(object.get("thread_id").asText()).isEqualTo(threadId);
             default -> { }
         }
