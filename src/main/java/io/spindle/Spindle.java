@@ -1,32 +1,33 @@
 package io.spindle;
 
 import io.helidon.webserver.WebServer;
+import io.spindle.engine.Ingestion;
 import io.spindle.engine.RunEngine;
 import io.spindle.engine.Runs;
 import io.spindle.http.ApiServer;
-import io.spindle.store.Notifications;
-import io.spindle.store.RunQueue;
-import io.spindle.upstream.ChatClient;
-import io.spindle.upstream.ChatModel;
-import io.spindle.store.DataDir;
-import io.spindle.upstream.Redaction;
-import io.spindle.store.Database;
-import io.spindle.store.JdbcStore;
-import io.spindle.store.Store;
-import io.spindle.store.FileRepository;
-import io.spindle.store.VectorStoreRepository;
-import io.spindle.engine.Ingestion;
-import io.spindle.store.ChunkRepository;
 import io.spindle.search.Embedder;
 import io.spindle.search.Embedders;
 import io.spindle.search.IndexFollower;
 import io.spindle.search.VectorStoreSearch;
-import java.nio.file.Path;
+import io.spindle.store.ChunkRepository;
+import io.spindle.store.DataDir;
+import io.spindle.store.Database;
+import io.spindle.store.FileRepository;
+import io.spindle.store.JdbcStore;
+import io.spindle.store.Notifications;
+import io.spindle.store.RunQueue;
+import io.spindle.store.Store;
+import io.spindle.store.VectorStoreRepository;
+import io.spindle.upstream.ChatClient;
+import io.spindle.upstream.ChatModel;
+import io.spindle.upstream.Redaction;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -47,29 +48,18 @@ public final class Spindle implements AutoCloseable {
     private static final Duration INDEX_CATCH_UP = Duration.ofSeconds(1);
 
     private final Store store;
-    private final ChatClient chat;
-    private final RunEngine engine;
-    private final Ingestion ingestion;
     private final VectorStoreRepository vectorStores;
-    private final WebServer server;
-    private final ScheduledExecutorService housekeeping;
-    private final ScheduledExecutorService indexing;
-    private final IndexFollower index;
     private final Database db;
+    private final WebServer server;
+    /** What start opened, closed in reverse order by {@link #close}. */
+    private final Opened opened;
 
-    private Spindle(Store store, ChatClient chat, RunEngine engine, Ingestion ingestion, VectorStoreRepository vectorStores,
-                    WebServer server, ScheduledExecutorService housekeeping, ScheduledExecutorService indexing,
-                    IndexFollower index, Database db) {
-        this.db = db;
-        this.indexing = indexing;
-        this.index = index;
+    private Spindle(Store store, VectorStoreRepository vectorStores, Database db, WebServer server, Opened opened) {
         this.store = store;
-        this.chat = chat;
-        this.engine = engine;
-        this.ingestion = ingestion;
         this.vectorStores = vectorStores;
+        this.db = db;
         this.server = server;
-        this.housekeeping = housekeeping;
+        this.opened = opened;
     }
 
     /**
@@ -87,59 +77,49 @@ public final class Spindle implements AutoCloseable {
     /** As {@link #start(Settings, InstantSource)}, with every model call of runs going through {@code modelCalls}. */
     public static Spindle start(Settings settings, InstantSource clock, UnaryOperator<ChatModel> modelCalls) {
         checkPortFree(settings);
-        Database db = openDatabase(settings);
-        Store store = new JdbcStore(db);
-        FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
-        Settings.Upstream up = settings.upstream();
-        ChatClient chat = new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(), up.retryBase(),
-                up.maxLineBytes(), up.maxAnswerChars()));
-        Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
-        VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock);
-        Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
-        Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
-                settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
-        ChunkRepository chunks = new ChunkRepository(db);
-        IndexFollower index;
+        Opened opened = new Opened();
         try {
-            index = openIndex(settings, embedder, chunks);
-        } catch (RuntimeException e) {
-            chat.close();
-            store.close();
-            throw e;
-        }
-        RunEngine engine;
-        WebServer server;
-        try {
-            engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
+            Database db = openDatabase(settings);
+            Store store = opened.add(new JdbcStore(db));
+            FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
+            Settings.Upstream up = settings.upstream();
+            ChatClient chat = opened.add(new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(),
+                    up.retryBase(), up.maxLineBytes(), up.maxAnswerChars())));
+            Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
+            VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock);
+            Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
+            Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
+                    settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
+            IndexFollower index = opened.add(openIndex(settings, embedder, new ChunkRepository(db)));
+            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
-            server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()), runs,
-                    new VectorStoreSearch(vectorStores, index, embedder), clock);
-        } catch (RuntimeException e) {
-            // The engine never started, and must not be closed: closing hands back this node id's runs.
-            closeIndex(index);
-            chat.close();
-            store.close();
-            throw e;
-        }
-        ScheduledExecutorService housekeeping;
-        ScheduledExecutorService indexing;
-        try {
-            engine.start();
-            ingestion.start();
-            housekeeping = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("expiry").factory());
+            WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()),
+                    runs, new VectorStoreSearch(vectorStores, index, embedder), clock);
+            opened.add(server::stop);
+            // Only now, with the port ours, does this node claim work: a refused start never touches the runs of a
+            // live node with the same id (closing an engine that never started hands nothing back).
+            opened.add(engine).start();
+            opened.add(ingestion).start();
+            ScheduledExecutorService indexing = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("index-follower").factory());
+            // not interrupted at close: a catch-up under way finishes its commit, and closing the index waits for it
+            opened.add(indexing::shutdown);
+            indexing.scheduleWithFixedDelay(new CatchUp(index), 0, INDEX_CATCH_UP.toMillis(), TimeUnit.MILLISECONDS);
+            ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("expiry").factory());
+            opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(() -> deleteExpired(files, vectorStores, clock), FILE_EXPIRY_SWEEP.toSeconds(),
                     FILE_EXPIRY_SWEEP.toSeconds(), TimeUnit.SECONDS);
-            indexing = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("index-follower").factory());
-            indexing.scheduleWithFixedDelay(new CatchUp(index), 0, INDEX_CATCH_UP.toMillis(), TimeUnit.MILLISECONDS);
+            logStart(settings, server);
+            return new Spindle(store, vectorStores, db, server, opened);
         } catch (RuntimeException e) {
-            ingestion.close();
-            engine.close();
-            server.stop();
-            closeIndex(index);
-            chat.close();
-            store.close();
+            opened.closeAll();
             throw e;
         }
+    }
+
+    private static void logStart(Settings settings, WebServer server) {
+        Settings.Upstream up = settings.upstream();
         LOG.info("storage: " + (settings.databaseUrl().isPresent() ? "PostgreSQL" : "SQLite in " + settings.dataDir().toAbsolutePath()));
         if (!settings.authRequired()) {
             LOG.warning("SPINDLE_API_KEYS is not set: every request is accepted without an API key (project 'default')");
@@ -150,7 +130,27 @@ public final class Spindle implements AutoCloseable {
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
                 + "/v1; model endpoint " + Redaction.url(up.url()));
-        return new Spindle(store, chat, engine, ingestion, vectorStores, server, housekeeping, indexing, index, db);
+    }
+
+    /** The parts a start opened, to close in reverse order: on a failed start, and at {@link #close}. */
+    private static final class Opened {
+        private final ArrayDeque<AutoCloseable> parts = new ArrayDeque<>();
+
+        <T extends AutoCloseable> T add(T part) {
+            parts.push(part);
+            return part;
+        }
+
+        void closeAll() {
+            while (!parts.isEmpty()) {
+                AutoCloseable part = parts.pop();
+                try {
+                    part.close();
+                } catch (Exception e) {
+                    LOG.log(Level.WARNING, "closing " + part + " failed", e);
+                }
+            }
+        }
     }
 
     /**
@@ -210,14 +210,6 @@ public final class Spindle implements AutoCloseable {
         } catch (IOException e) {
             throw new Settings.Invalid("SPINDLE_DATA_DIR: cannot open the search index: " + e.getMessage()
                     + " (each node needs its own SPINDLE_NODE_ID or SPINDLE_DATA_DIR)");
-        }
-    }
-
-    private static void closeIndex(IndexFollower index) {
-        try {
-            index.close();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "closing the search index failed", e);
         }
     }
 
@@ -286,14 +278,6 @@ public final class Spindle implements AutoCloseable {
      */
     @Override
     public void close() {
-        housekeeping.shutdownNow();
-        ingestion.close();
-        // not interrupted: a catch-up under way finishes its commit, and closing the index waits for it
-        indexing.shutdown();
-        engine.close();
-        server.stop();
-        closeIndex(index);
-        chat.close();
-        store.close();
+        opened.closeAll();
     }
 }
