@@ -52,6 +52,7 @@ public final class Bench {
     final List<String> phases;
     final List<Integer> scaleSizes;
     final int searchChunks;
+    final int searchBuildSeconds;
     final List<Map<String, Object>> rows = new ArrayList<>();
     ScriptedUpstream upstream;
 
@@ -69,6 +70,7 @@ public final class Bench {
         List<String> ph = List.of("crud", "runs", "scale", "tools");
         List<Integer> sizes = null;
         int chunks = 10_000;
+        int build = 120;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--root" -> r = Path.of(args[++i]);
@@ -80,9 +82,10 @@ public final class Bench {
                 case "--phases" -> ph = List.of(args[++i].split(","));
                 case "--scale" -> sizes = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--search-chunks" -> chunks = Integer.parseInt(args[++i]);
+                case "--search-build-seconds" -> build = Integer.parseInt(args[++i]);
                 case "--help", "-h" -> {
                     System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]"
-                            + " [--phases crud,runs,scale,tools,files,ingest,search] [--scale 100,1000,5000] [--search-chunks 10000]");
+                            + " [--phases crud,runs,scale,tools,files,ingest,search] [--scale 100,1000,5000] [--search-chunks 10000] [--search-build-seconds 120]");
                     System.out.println("default phases: crud,runs,scale,tools; files, ingest and search (a few minutes each) only when named");
                     System.exit(0);
                 }
@@ -98,6 +101,7 @@ public final class Bench {
         phases = ph;
         scaleSizes = sizes != null ? sizes : quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
         searchChunks = chunks;
+        searchBuildSeconds = build;
     }
 
     public static void main(String[] args) throws Exception {
@@ -445,7 +449,7 @@ public final class Bench {
         StorePhases store = new StorePhases(this, db);
         if (phases.contains("files")) store.files();
         if (phases.contains("ingest")) store.ingest();
-        if (phases.contains("search")) store.search(searchChunks, warm);
+        if (phases.contains("search")) store.search(searchChunks, searchBuildSeconds, warm);
     }
 
     /**

@@ -24,8 +24,6 @@ final class StorePhases {
     static final ObjectMapper JSON = Bench.JSON;
     static final long BIG_FILE_BYTES = 512L * 1024 * 1024;
     static final double MB = 1_000_000.0;
-    /** The search store stops growing at this many seconds of ingestion, whatever size it reached. */
-    static final int SEARCH_BUILD_SECONDS = 120;
     static final int SEARCH_FILE_WORDS = 5_000;
     static final int SEARCH_FILES_PER_BATCH = 8;
     static final String SECTION = "files";
@@ -118,19 +116,19 @@ final class StorePhases {
 
     /**
      * Grows a store of 100-token chunks (no overlap) in batches until it holds {@code target}
-     * chunks or {@link #SEARCH_BUILD_SECONDS} pass, counts the chunks it really holds, then searches
+     * chunks or {@code buildSeconds} pass, counts the chunks it really holds, then searches
      * it with varied queries at c=1 and c=8.
      */
-    void search(int target, int warm) throws Exception {
+    void search(int target, int buildSeconds, int warm) throws Exception {
         Corpus corpus = new Corpus(7);
         ObjectNode small = JSON.createObjectNode().put("type", "static");
         small.putObject("static").put("max_chunk_size_tokens", 100).put("chunk_overlap_tokens", 0);
         String store = createStore(List.of(), null);
         List<String> ids = new ArrayList<>();
         long[] chunks = {0};
-        measured("build a search store of 100-token chunks (up to " + target + " chunks or " + SEARCH_BUILD_SECONDS + " s)", row -> {
+        measured("build a search store of 100-token chunks (up to " + target + " chunks or " + buildSeconds + " s)", row -> {
             long t0 = System.nanoTime();
-            long deadline = t0 + TimeUnit.SECONDS.toNanos(SEARCH_BUILD_SECONDS);
+            long deadline = t0 + TimeUnit.SECONDS.toNanos(buildSeconds);
             double perFile = 0;
             while (System.nanoTime() < deadline && (perFile == 0 || ids.size() * perFile < target)) {
                 List<String> batch = new ArrayList<>();
