@@ -51,6 +51,8 @@ public final class Bench {
     final List<String> databases;
     final List<String> phases;
     final List<Integer> scaleSizes;
+    final int searchChunks;
+    final int searchBuildSeconds;
     final List<Map<String, Object>> rows = new ArrayList<>();
     ScriptedUpstream upstream;
 
@@ -67,6 +69,8 @@ public final class Bench {
         List<String> dbs = new ArrayList<>(List.of("sqlite", "postgresql"));
         List<String> ph = List.of("crud", "runs", "scale", "tools");
         List<Integer> sizes = null;
+        int chunks = 10_000;
+        int build = 120;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--root" -> r = Path.of(args[++i]);
@@ -77,9 +81,12 @@ public final class Bench {
                 case "--db" -> dbs = List.of(args[++i].split(","));
                 case "--phases" -> ph = List.of(args[++i].split(","));
                 case "--scale" -> sizes = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
+                case "--search-chunks" -> chunks = Integer.parseInt(args[++i]);
+                case "--search-build-seconds" -> build = Integer.parseInt(args[++i]);
                 case "--help", "-h" -> {
                     System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]"
-                            + " [--phases crud,runs,scale,tools] [--scale 100,1000,5000]");
+                            + " [--phases crud,runs,scale,tools,files,ingest,search] [--scale 100,1000,5000] [--search-chunks 10000] [--search-build-seconds 120]");
+                    System.out.println("default phases: crud,runs,scale,tools; files, ingest and search (a few minutes each) only when named");
                     System.exit(0);
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -93,6 +100,8 @@ public final class Bench {
         databases = dbs;
         phases = ph;
         scaleSizes = sizes != null ? sizes : quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
+        searchChunks = chunks;
+        searchBuildSeconds = build;
     }
 
     public static void main(String[] args) throws Exception {
@@ -437,6 +446,10 @@ public final class Bench {
             for (int n : scaleSizes) phaseScale(db, n, holdAssistant);
         }
         if (phases.contains("tools")) toolRoundTrips(db, warm);
+        StorePhases store = new StorePhases(this, db);
+        if (phases.contains("files")) store.files();
+        if (phases.contains("ingest")) store.ingest();
+        if (phases.contains("search")) store.search(searchChunks, searchBuildSeconds, warm);
     }
 
     /**
@@ -638,10 +651,14 @@ public final class Bench {
         return rows.get(rows.size() - 1);
     }
 
+    /** The table the rows made now go to: null for the main one, "files" for files and vector stores. */
+    String section;
+
     Map<String, Object> row(String db, String name) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("db", db);
         row.put("phase", name);
+        if (section != null) row.put("section", section);
         return row;
     }
 
@@ -688,22 +705,41 @@ public final class Bench {
         StringBuilder md = new StringBuilder();
         md.append("Spindle benchmark, ").append(when).append(quick ? " (--quick)" : "").append("\n\n");
         md.append("Machine: ").append(machine).append(". Client, scripted upstream and Spindle share it.\n\n");
-        md.append("| DB | Phase | ops/s | latency p50 / p99 (ms) | added p50 / p99 (ms) | errors | peak RSS (MiB) | CPU (s) / wall (s) | heap used/committed (MiB) |\n");
-        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (Map<String, Object> r : rows) {
-            md.append("| ").append(r.get("db")).append(" | ").append(r.get("phase"));
-            if (r.containsKey("live_streams_min")) {
-                md.append(", ").append(r.get("live_streams_min")).append("–").append(r.get("live_streams_max"))
-                        .append(" live while measured, started in ").append(r.get("ramp_s")).append(" s");
+        List<Map<String, Object>> files = rows.stream().filter(r -> r.containsKey("section")).toList();
+        if (files.size() < rows.size()) {
+            md.append("| DB | Phase | ops/s | latency p50 / p99 (ms) | added p50 / p99 (ms) | errors | peak RSS (MiB) | CPU (s) / wall (s) | heap used/committed (MiB) |\n");
+            md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            for (Map<String, Object> r : rows) {
+                if (r.containsKey("section")) continue;
+                md.append("| ").append(r.get("db")).append(" | ").append(r.get("phase"));
+                if (r.containsKey("live_streams_min")) {
+                    md.append(", ").append(r.get("live_streams_min")).append("–").append(r.get("live_streams_max"))
+                            .append(" live while measured, started in ").append(r.get("ramp_s")).append(" s");
+                }
+                md.append(" | ").append(r.get("ops_per_s"))
+                        .append(" | ").append(r.containsKey("p50_ms") ? r.get("p50_ms") + " / " + r.get("p99_ms") : "")
+                        .append(" | ").append(r.containsKey("added_p50_ms") ? r.get("added_p50_ms") + " / " + r.get("added_p99_ms") : "")
+                        .append(" | ").append(r.get("errors"))
+                        .append(" | ").append(r.get("peak_rss_mib"))
+                        .append(" | ").append(r.get("cpu_s")).append(" / ").append(r.get("wall_s"))
+                        .append(" | ").append(r.getOrDefault("heap_used_committed_mib", ""))
+                        .append(" |\n");
             }
-            md.append(" | ").append(r.get("ops_per_s"))
-                    .append(" | ").append(r.containsKey("p50_ms") ? r.get("p50_ms") + " / " + r.get("p99_ms") : "")
-                    .append(" | ").append(r.containsKey("added_p50_ms") ? r.get("added_p50_ms") + " / " + r.get("added_p99_ms") : "")
-                    .append(" | ").append(r.get("errors"))
-                    .append(" | ").append(r.get("peak_rss_mib"))
-                    .append(" | ").append(r.get("cpu_s")).append(" / ").append(r.get("wall_s"))
-                    .append(" | ").append(r.getOrDefault("heap_used_committed_mib", ""))
-                    .append(" |\n");
+        }
+        if (!files.isEmpty()) {
+            md.append("\nFiles and vector stores:\n\n");
+            md.append("| DB | Phase | result | ops/s | latency p50 / p99 (ms) | errors | peak RSS (MiB) | CPU (s) / wall (s) |\n");
+            md.append("|---|---|---|---:|---:|---:|---:|---:|\n");
+            for (Map<String, Object> r : files) {
+                md.append("| ").append(r.get("db")).append(" | ").append(r.get("phase"))
+                        .append(" | ").append(r.getOrDefault("result", r.containsKey("first_error") ? r.get("first_error") : ""))
+                        .append(" | ").append(r.getOrDefault("ops_per_s", ""))
+                        .append(" | ").append(r.containsKey("p50_ms") ? r.get("p50_ms") + " / " + r.get("p99_ms") : "")
+                        .append(" | ").append(r.get("errors"))
+                        .append(" | ").append(r.get("peak_rss_mib"))
+                        .append(" | ").append(r.get("cpu_s")).append(" / ").append(r.get("wall_s"))
+                        .append(" |\n");
+            }
         }
         for (String s : skipped) md.append("\n").append(s).append("\n");
         md.append("\nAdded latency: streamed runs = time to `done` through Spindle minus the same chat completion sent straight to the "
@@ -726,6 +762,7 @@ public final class Bench {
         Path dir = root.resolve("bench/results");
         Files.createDirectories(dir);
         String stem = "bench-" + LocalDate.now();
+        for (int n = 2; Files.exists(dir.resolve(stem + ".md")); n++) stem = "bench-" + LocalDate.now() + "-" + n; // keep earlier runs of the day
         Files.writeString(dir.resolve(stem + ".md"), md);
         Files.writeString(dir.resolve(stem + ".json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
         System.out.println();

@@ -41,8 +41,19 @@ final class RawHttp implements Closeable {
         this.basePath = uri.getPath();
     }
 
+    /** Writes a request body of a length given in advance to the socket, as it is produced. */
+    interface BodyWriter {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
     /** Sends a request on the kept-alive socket (opened when needed); read the body fully before the next request. */
     Response send(String method, String path, byte[] body) throws IOException {
+        return body == null ? send(method, path, null, 0, null)
+                : send(method, path, "application/json", body.length, out -> out.write(body));
+    }
+
+    /** Sends a request whose body of {@code length} bytes {@code body} streams out (no body when null). */
+    Response send(String method, String path, String contentType, long length, BodyWriter body) throws IOException {
         if (socket == null) {
             socket = new Socket(host, port);
             socket.setTcpNoDelay(true);
@@ -52,13 +63,13 @@ final class RawHttp implements Closeable {
         StringBuilder head = new StringBuilder(128).append(method).append(' ').append(basePath).append(path)
                 .append(" HTTP/1.1\r\nHost: ").append(host).append(':').append(port).append("\r\n");
         if (body != null) {
-            head.append("Content-Type: application/json\r\nContent-Length: ").append(body.length).append("\r\n");
+            head.append("Content-Type: ").append(contentType).append("\r\nContent-Length: ").append(length).append("\r\n");
         }
         head.append("\r\n");
         try {
             out.write(head.toString().getBytes(StandardCharsets.US_ASCII));
             if (body != null) {
-                out.write(body);
+                body.writeTo(out);
             }
             out.flush();
             return readResponse();
