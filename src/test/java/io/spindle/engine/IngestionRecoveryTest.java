@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.spindle.testing.Api;
-import io.spindle.testing.Multipart;
 import io.spindle.testing.ServerProcesses;
 import io.spindle.testing.ServerProcesses.Server;
 import io.spindle.testing.TestServer;
@@ -15,10 +14,10 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,6 +34,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @Timeout(value = 300, unit = java.util.concurrent.TimeUnit.SECONDS)
 class IngestionRecoveryTest {
+    /** How long ingestion may take on a loaded machine. */
+    private static final Duration INGESTED = Duration.ofSeconds(180);
     private static final String NODE = "ingestion-test-node";
     private static final Map<String, Object> CHUNKING = Map.of("type", "static",
             "static", Map.of("max_chunk_size_tokens", 512, "chunk_overlap_tokens", 0));
@@ -60,7 +61,7 @@ class IngestionRecoveryTest {
         String store;
         String token;
         try (TestServer server = TestServer.start(TestServer.Storage.SQLITE, env)) {
-            fileId = upload(server.api());
+            fileId = server.api().uploadFile("assistants", "spindles.txt", document());
             store = storeWith(server.api(), fileId);
             token = waitForNewJob(sqlite(), fileId, null);
         }
@@ -88,7 +89,7 @@ class IngestionRecoveryTest {
             env.put("SPINDLE_DATABASE_URL", url);
         }
         Server first = servers.start(env);
-        String fileId = upload(first.api());
+        String fileId = first.api().uploadFile("assistants", "spindles.txt", document());
         String store = storeWith(first.api(), fileId);
         waitForNewJob(url, fileId, null);
         servers.kill(first);
@@ -103,10 +104,10 @@ class IngestionRecoveryTest {
      * and both have the same chunks, each once (the content endpoint and the {@code chunks} rows agree).
      */
     private static void assertIngestedOnceAsACleanIngestion(Api api, String url, String store, String fileId) throws Exception {
-        JsonNode done = waitFor(api, "/v1/vector_stores/" + store + "/files/" + fileId, f -> !f.get("status").asText().equals("in_progress"));
+        JsonNode done = api.await("/v1/vector_stores/" + store + "/files/" + fileId, f -> !f.get("status").asText().equals("in_progress"), INGESTED);
         assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("completed");
         String clean = storeWith(api, fileId);
-        JsonNode cleanDone = waitFor(api, "/v1/vector_stores/" + clean + "/files/" + fileId, f -> !f.get("status").asText().equals("in_progress"));
+        JsonNode cleanDone = api.await("/v1/vector_stores/" + clean + "/files/" + fileId, f -> !f.get("status").asText().equals("in_progress"), INGESTED);
         assertThat(cleanDone.get("status").asText()).isEqualTo("completed");
 
         List<String> recovered = texts(api.get("/v1/vector_stores/" + store + "/files/" + fileId + "/content").ok());
@@ -135,10 +136,6 @@ class IngestionRecoveryTest {
         return text.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String upload(Api api) {
-        byte[] form = new Multipart().text("purpose", "assistants").file("file", "spindles.txt", document()).end();
-        return api.send(Multipart.post(api.baseUrl() + "/v1/files", null, form, Multipart.CONTENT_TYPE)).ok().get("id").asText();
-    }
 
     /** A new store with the file attached (ingestion starts at once). */
     private static String storeWith(Api api, String fileId) {
@@ -200,16 +197,4 @@ class IngestionRecoveryTest {
         return content.get("data").findValuesAsText("text");
     }
 
-    private static JsonNode waitFor(Api api, String path, Predicate<JsonNode> done) throws InterruptedException {
-        long until = System.nanoTime() + 180_000_000_000L;
-        JsonNode last = null;
-        while (System.nanoTime() < until) {
-            last = api.get(path).ok();
-            if (done.test(last)) {
-                return last;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not done in time: " + last);
-    }
 }

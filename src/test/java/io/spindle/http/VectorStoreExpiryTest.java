@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spindle.Settings;
 import io.spindle.Spindle;
 import io.spindle.testing.Api;
-import io.spindle.testing.Multipart;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -15,7 +14,6 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * it): it reads {@code expired}, and attaching files or searching answers 400.
  */
 class VectorStoreExpiryTest {
+    /** How long ingestion may take on a loaded machine. */
+    private static final Duration INGESTED = Duration.ofSeconds(120);
     private static final long DAY = 86_400;
 
     @Test
@@ -34,15 +34,15 @@ class VectorStoreExpiryTest {
         Map<String, String> env = Map.of("SPINDLE_PORT", "0", "SPINDLE_DATA_DIR", Files.createTempDirectory("spindle-vs-expiry").toString());
         try (Spindle spindle = Spindle.start(Settings.fromEnvironment(env), clock)) {
             Api api = new Api("http://127.0.0.1:" + spindle.port(), null);
-            String file = upload(api, "looms.txt", "A loom weaves thread into cloth; the shuttle carries the weft across the warp.");
-            String other = upload(api, "spindles.txt", "A spindle twists fibres into thread.");
+            String file = api.uploadFile("assistants", "looms.txt", "A loom weaves thread into cloth; the shuttle carries the weft across the warp.".getBytes(StandardCharsets.UTF_8));
+            String other = api.uploadFile("assistants", "spindles.txt", "A spindle twists fibres into thread.".getBytes(StandardCharsets.UTF_8));
             JsonNode created = api.post("/v1/vector_stores", Map.of("file_ids", List.of(file),
                     "expires_after", Map.of("anchor", "last_active_at", "days", 1))).ok();
             String store = created.get("id").asText();
             long createdAt = now.get().getEpochSecond();
             assertThat(created.get("last_active_at").asLong()).isEqualTo(createdAt);
             assertThat(created.get("expires_at").asLong()).isEqualTo(createdAt + DAY);
-            waitFor(api, "/v1/vector_stores/" + store, s -> s.get("status").asText().equals("completed"));
+            api.await("/v1/vector_stores/" + store, s -> s.get("status").asText().equals("completed"), INGESTED);
 
             // a search an hour later moves last_active_at, and expires_at with it
             now.set(now.get().plus(Duration.ofHours(1)));
@@ -77,21 +77,5 @@ class VectorStoreExpiryTest {
         }
     }
 
-    private static String upload(Api api, String name, String text) {
-        byte[] form = new Multipart().text("purpose", "assistants").file("file", name, text.getBytes(StandardCharsets.UTF_8)).end();
-        return api.send(Multipart.post(api.baseUrl() + "/v1/files", null, form, Multipart.CONTENT_TYPE)).ok().get("id").asText();
-    }
 
-    private static JsonNode waitFor(Api api, String path, Predicate<JsonNode> done) throws InterruptedException {
-        long until = System.nanoTime() + 120_000_000_000L;
-        JsonNode last = null;
-        while (System.nanoTime() < until) {
-            last = api.get(path).ok();
-            if (done.test(last)) {
-                return last;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not done in time: " + last);
-    }
 }

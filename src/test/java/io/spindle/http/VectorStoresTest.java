@@ -10,7 +10,6 @@ import com.openai.models.files.FilePurpose;
 import com.openai.models.vectorstores.VectorStore;
 import com.openai.models.vectorstores.VectorStoreCreateParams;
 import io.spindle.ingest.TestDocuments;
-import io.spindle.testing.Api;
 import io.spindle.testing.EndToEnd;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -18,14 +17,16 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Vector stores through the real HTTP API (and the official SDK): stores, files, batches, ingestion, content. */
 class VectorStoresTest extends EndToEnd {
+    /** How long ingestion may take on a loaded machine. */
+    private static final Duration INGESTED = Duration.ofSeconds(120);
     private static final String TEXT = "Spindle keeps the vector stores of its projects in the database. "
             + "Every ingested file is cut into chunks, and each chunk is embedded for semantic search. ";
 
@@ -45,18 +46,6 @@ class VectorStoresTest extends EndToEnd {
         return upload(name, TEXT.repeat(3).getBytes(StandardCharsets.UTF_8));
     }
 
-    private JsonNode waitFor(String path, Predicate<JsonNode> done) throws InterruptedException {
-        long until = System.nanoTime() + 120_000_000_000L;
-        JsonNode last = null;
-        while (System.nanoTime() < until) {
-            last = api().get(path).ok();
-            if (done.test(last)) {
-                return last;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("not done in time: " + last);
-    }
 
     @Test
     void createWithFilesIngestsThemAndCountsThem() throws Exception {
@@ -75,7 +64,7 @@ class VectorStoresTest extends EndToEnd {
         assertThat(created.fileCounts().total()).isEqualTo(3);
         assertThat(created.expiresAt()).contains(created.lastActiveAt().orElseThrow() + 3 * 86_400);
 
-        JsonNode done = waitFor("/v1/vector_stores/" + created.id(), s -> s.get("status").asText().equals("completed"));
+        JsonNode done = api().await("/v1/vector_stores/" + created.id(), s -> s.get("status").asText().equals("completed"), INGESTED);
         assertThat(done.get("file_counts").get("completed").asLong()).isEqualTo(3);
         assertThat(done.get("usage_bytes").asLong()).isGreaterThan(0);
         List<String> keys = iterable(done.fieldNames());
@@ -117,10 +106,10 @@ class VectorStoresTest extends EndToEnd {
                 .isEqualTo("{\"type\":\"static\",\"static\":{\"max_chunk_size_tokens\":800,\"chunk_overlap_tokens\":400}}");
         api().post("/v1/vector_stores/" + store + "/files", Map.of("file_id", corrupt)).ok();
 
-        JsonNode failed = waitFor("/v1/vector_stores/" + store + "/files/" + corrupt, f -> !f.get("status").asText().equals("in_progress"));
+        JsonNode failed = api().await("/v1/vector_stores/" + store + "/files/" + corrupt, f -> !f.get("status").asText().equals("in_progress"), INGESTED);
         assertThat(failed.get("status").asText()).isEqualTo("failed");
         assertThat(failed.get("last_error").get("code").asText()).isEqualTo("invalid_file");
-        JsonNode completed = waitFor("/v1/vector_stores/" + store + "/files/" + good, f -> !f.get("status").asText().equals("in_progress"));
+        JsonNode completed = api().await("/v1/vector_stores/" + store + "/files/" + good, f -> !f.get("status").asText().equals("in_progress"), INGESTED);
         assertThat(completed.get("status").asText()).isEqualTo("completed");
 
         JsonNode updated = api().post("/v1/vector_stores/" + store + "/files/" + good,
@@ -150,7 +139,7 @@ class VectorStoresTest extends EndToEnd {
         assertThat(batch.get("id").asText()).matches("vsfb_[0-9a-f]{32}");
         assertThat(batch.get("object").asText()).isEqualTo("vector_store.file_batch");
         String path = "/v1/vector_stores/" + store + "/file_batches/" + batch.get("id").asText();
-        JsonNode done = waitFor(path, x -> !x.get("status").asText().equals("in_progress"));
+        JsonNode done = api().await(path, x -> !x.get("status").asText().equals("in_progress"), INGESTED);
         assertThat(done.get("status").asText()).isEqualTo("completed");
         assertThat(done.get("file_counts").get("completed").asLong()).isEqualTo(2);
         assertThat(api().get(path + "/files").ok().get("data")).hasSize(2);

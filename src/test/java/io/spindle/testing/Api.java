@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.function.Predicate;
 
 /**
  * A raw HTTP client for the API, for what the SDK cannot send (bad bodies, wrong types, odd
@@ -145,5 +146,25 @@ public final class Api {
 
     public String baseUrl() {
         return baseUrl;
+    }
+
+    /** Uploads {@code bytes} as a file through {@code POST /v1/files}; returns its id. */
+    public String uploadFile(String purpose, String filename, byte[] bytes) {
+        byte[] form = new Multipart().text("purpose", purpose).file("file", filename, bytes).end();
+        return send(Multipart.post(baseUrl + "/v1/files", apiKey, form, Multipart.CONTENT_TYPE)).ok().get("id").asText();
+    }
+
+    /** GETs {@code path} every 100 ms until {@code done} holds for the answer (a background job finished). */
+    public JsonNode await(String path, Predicate<JsonNode> done, Duration timeout) throws InterruptedException {
+        long until = System.nanoTime() + timeout.toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < until) {
+            last = get(path).ok();
+            if (done.test(last)) {
+                return last;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("not done within " + timeout + ": " + last);
     }
 }
