@@ -3,6 +3,8 @@ package io.spindle;
 import io.helidon.webserver.WebServer;
 import io.spindle.engine.Ingestion;
 import io.spindle.engine.RunEngine;
+import io.spindle.engine.tools.BuiltInTools;
+import io.spindle.engine.tools.FileSearchTool;
 import io.spindle.engine.Runs;
 import io.spindle.http.ApiServer;
 import io.spindle.search.Embedder;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -91,10 +94,12 @@ public final class Spindle implements AutoCloseable {
             Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
                     settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
             IndexFollower index = opened.add(openIndex(settings, embedder, new ChunkRepository(db)));
-            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), cluster, settings, clock);
+            VectorStoreSearch search = new VectorStoreSearch(vectorStores, index, embedder);
+            BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search)));
+            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), tools, cluster, settings, clock);
             Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
             WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()),
-                    runs, new VectorStoreSearch(vectorStores, index, embedder), clock);
+                    runs, search, clock);
             opened.add(server::stop);
             // Only now, with the port ours, does this node claim work: a refused start never touches the runs of a
             // live node with the same id (closing an engine that never started hands nothing back).

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * A {@code thread.message.delta}: text appended to the first content part of message {@code id}.
- * The first delta of a message also carries the part's empty {@code annotations}, as the live API sent it.
+ * The first delta of a message also carries the part's empty {@code annotations}, as the live API sent it; a delta
+ * that writes a citation marker carries the marker's annotation.
  */
 public record MessageDeltaObject(String id, String object, Delta delta) {
 
@@ -15,9 +16,16 @@ public record MessageDeltaObject(String id, String object, Delta delta) {
 
     public record Text(String value, @JsonInclude(JsonInclude.Include.NON_NULL) List<Object> annotations) {}
 
-    public static MessageDeltaObject text(String messageId, String value, boolean first) {
-        Text text = new Text(value, first ? List.of() : null);
+    /** @param annotations the annotations this delta adds, or null for none (an empty list only in the first delta) */
+    public static MessageDeltaObject text(String messageId, String value, List<Object> annotations) {
+        Text text = new Text(value, annotations);
         return new MessageDeltaObject(messageId, "thread.message.delta", new Delta(List.of(new TextPart(0, "text", text))));
+    }
+
+    /** Whether this delta adds annotations (the SDKs merge them by index, so it is never joined to another). */
+    public boolean annotates() {
+        List<Object> annotations = delta.content().getFirst().text().annotations();
+        return annotations != null && !annotations.isEmpty();
     }
 
     /** The text this delta appends. */

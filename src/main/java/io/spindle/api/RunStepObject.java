@@ -3,6 +3,8 @@ package io.spindle.api;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 
 /**
@@ -43,15 +45,22 @@ public record RunStepObject(
     }
 
     /**
-     * The step as clients see it: a step keeps the usage of its model call from the start, but shows
-     * it only once completed, as the live API did.
+     * The step as clients see it: a step keeps the usage of its model call from the start, but shows it only once
+     * completed, as the live API did; its tool calls show their wire form, with file_search result content only when
+     * the client asked for it ({@code include[]}).
      */
-    public RunStepObject published() {
-        if (!inProgress() || usage == null) {
-            return this;
+    public RunStepObject published(boolean includeResultContent) {
+        Usage shownUsage = inProgress() ? null : usage;
+        JsonNode details = stepDetails;
+        if (TOOL_CALLS.equals(type)) {
+            ArrayNode calls = Json.array();
+            ToolCall.parseAll(stepDetails.path("tool_calls")).forEach(c -> calls.add(c.wire(includeResultContent)));
+            ObjectNode shown = Json.object().put("type", TOOL_CALLS);
+            shown.set("tool_calls", calls);
+            details = shown;
         }
         return new RunStepObject(id, createdAt, runId, assistantId, threadId, type, status, cancelledAt, completedAt,
-                expiresAt, expiredAt, failedAt, lastError, stepDetails, null);
+                expiresAt, expiredAt, failedAt, lastError, details, shownUsage);
     }
 
     public boolean inProgress() {

@@ -7,6 +7,8 @@ import io.spindle.api.Json;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.api.ToolCall;
+import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.api.Usage;
 import io.spindle.upstream.Tokenizer;
 import java.util.ArrayList;
@@ -14,11 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Builds the Chat Completions request for a run's next model call: the instructions as the system
  * message, the thread's messages (truncated to the run's strategy and token budget), this run's
- * earlier messages and function calls with their outputs, and the run's options.
+ * earlier messages and tool calls with their outputs, and the run's options; built-in tools are offered to the
+ * model as functions, and their calls replayed like any other.
  */
 final class Prompt {
 
@@ -29,8 +33,8 @@ final class Prompt {
 
     private Prompt() {}
 
-    static Built build(RunObject run, List<MessageObject> threadMessages, List<RunStepObject> steps, Usage used,
-                       int contextTokens) {
+    static Built build(RunObject run, BuiltInTools.Offer offer, List<MessageObject> threadMessages, List<RunStepObject> steps,
+                       Usage used, int contextTokens) {
         String model = run.model();
         List<Entry> history = new ArrayList<>();
         for (MessageObject m : threadMessages) {
@@ -40,8 +44,9 @@ final class Prompt {
         }
         Map<String, MessageObject> byId = threadMessages.stream().collect(Collectors.toMap(MessageObject::id, Function.identity()));
         List<Entry> own = ownTurns(model, run, steps, byId);
-        Entry system = run.instructions().isEmpty() ? null
-                : entry(model, Json.object().put("role", "system").put("content", run.instructions()));
+        String instructions = Stream.of(run.instructions(), offer.instructions()).filter(s -> !s.isEmpty())
+                .collect(Collectors.joining("\n\n"));
+        Entry system = instructions.isEmpty() ? null : entry(model, Json.object().put("role", "system").put("content", instructions));
 
         JsonNode truncation = run.truncationStrategy();
         if (truncation != null && "last_messages".equals(truncation.path("type").asText())) {
@@ -63,7 +68,8 @@ final class Prompt {
         }
         history.forEach(e -> messages.add(e.message()));
         own.forEach(e -> messages.add(e.message()));
-        ObjectNode body = options(run, used);
+        boolean toolsUsed = steps.stream().anyMatch(s -> s.type().equals(RunStepObject.TOOL_CALLS) && !s.inProgress());
+        ObjectNode body = options(run, offer, used, toolsUsed);
         body.set("messages", messages);
         return new Built(body, total, promptBudget != null && total > promptBudget);
     }
@@ -133,22 +139,22 @@ final class Prompt {
                 out.add(assistant);
             }
             ArrayNode toolCalls = assistant.putArray("tool_calls");
-            for (JsonNode call : calls) {
-                ObjectNode tc = toolCalls.addObject().put("id", call.path("id").asText()).put("type", "function");
-                tc.putObject("function").put("name", call.path("function").path("name").asText())
-                        .put("arguments", call.path("function").path("arguments").asText());
+            List<ToolCall> typed = ToolCall.parseAll(calls);
+            for (ToolCall call : typed) {
+                ObjectNode tc = toolCalls.addObject().put("id", call.id()).put("type", "function");
+                tc.putObject("function").put("name", call.name()).put("arguments", call.arguments());
             }
-            for (JsonNode call : calls) {
-                out.add(Json.object().put("role", "tool").put("tool_call_id", call.path("id").asText())
-                        .put("content", call.path("function").path("output").asText("")));
+            for (ToolCall call : typed) {
+                out.add(Json.object().put("role", "tool").put("tool_call_id", call.id())
+                        .put("content", call.output() == null ? "" : call.output()));
             }
             pendingText = null;
         }
         return out.stream().map(m -> entry(model, m)).toList();
     }
 
-    /** The run's options as Chat Completions parameters; only function tools are offered. */
-    private static ObjectNode options(RunObject run, Usage used) {
+    /** The run's options as Chat Completions parameters; the offered built-in tools are functions to the model. */
+    private static ObjectNode options(RunObject run, BuiltInTools.Offer offer, Usage used, boolean toolsUsed) {
         ObjectNode body = Json.object().put("model", run.model()).put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
         ArrayNode tools = Json.array();
@@ -161,10 +167,11 @@ final class Prompt {
                 tools.addObject().put("type", "function").set("function", fn);
             }
         }
+        tools.addAll(offer.definitions());
         if (!tools.isEmpty()) {
             body.set("tools", tools);
-            JsonNode choice = run.toolChoice();
-            if (choice != null && (choice.isTextual() || choice.path("type").asText().equals("function"))) {
+            JsonNode choice = toolChoice(run.toolChoice(), offer, toolsUsed);
+            if (choice != null) {
                 body.set("tool_choice", choice);
             }
             body.put("parallel_tool_calls", run.parallelToolCalls());
@@ -186,6 +193,26 @@ final class Prompt {
             body.put("max_completion_tokens", run.maxCompletionTokens() - used.completionTokens());
         }
         return body;
+    }
+
+    /**
+     * {@code tool_choice} for Chat Completions: {@code auto}, {@code none}, {@code required} and a function pass as
+     * they are; a built-in tool ({@code {"type":"file_search"}}) becomes its function until the run has called a
+     * tool once (its results then lead to the answer rather than to the same call again); a tool the run does not
+     * offer is left to the model.
+     */
+    private static JsonNode toolChoice(JsonNode choice, BuiltInTools.Offer offer, boolean toolsUsed) {
+        if (choice == null || choice.isTextual() || choice.path("type").asText().equals("function")) {
+            return choice;
+        }
+        if (toolsUsed) {
+            return null;
+        }
+        return offer.forName(choice.path("type").asText()).<JsonNode>map(o -> {
+            ObjectNode fn = Json.object().put("type", "function");
+            fn.putObject("function").put("name", o.tool().type());
+            return fn;
+        }).orElse(null);
     }
 
     private static Entry entry(String model, ObjectNode message) {

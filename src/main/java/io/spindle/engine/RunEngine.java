@@ -2,6 +2,7 @@ package io.spindle.engine;
 
 import io.spindle.Settings;
 import io.spindle.api.RunObject;
+import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
@@ -30,6 +31,7 @@ public final class RunEngine implements AutoCloseable {
     private final RunQueue queue;
     private final Workers<RunExecution> workers;
     private final ChatModel chat;
+    private final BuiltInTools tools;
     private final Settings.Runs settings;
     private final int contextTokens;
     private final String node;
@@ -43,8 +45,10 @@ public final class RunEngine implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
 
     /** @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite) */
-    public RunEngine(Store store, RunQueue queue, ChatModel chat, Notifications cluster, Settings settings, InstantSource clock) {
+    public RunEngine(Store store, RunQueue queue, ChatModel chat, BuiltInTools tools, Notifications cluster, Settings settings,
+                     InstantSource clock) {
         this.store = store;
+        this.tools = tools;
         this.cluster = cluster;
         if (cluster != null) {
             cluster.on(CANCEL_CHANNEL, this::cancelLocal);
@@ -164,6 +168,10 @@ public final class RunEngine implements AutoCloseable {
 
     ChatModel chat() {
         return chat;
+    }
+
+    BuiltInTools tools() {
+        return tools;
     }
 
     Settings.Runs settings() {

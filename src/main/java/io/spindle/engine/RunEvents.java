@@ -262,7 +262,7 @@ public final class RunEvents {
         String id = ref.path("id").asText();
         return switch (ref.path("ref").asText()) {
             case "thread.run" -> store.run(project, thread, id).orElse(null);
-            case "thread.run.step" -> store.step(project, thread, ref.path("run").asText(), id).map(RunStepObject::published).orElse(null);
+            case "thread.run.step" -> store.step(project, thread, ref.path("run").asText(), id).map(s -> s.published(true)).orElse(null);
             case "thread.message" -> store.message(project, thread, id).orElse(null);
             case "thread" -> store.thread(project, id).orElse(null);
             default -> null;
@@ -278,7 +278,7 @@ public final class RunEvents {
                 }
             }
             case RunStepObject step -> {
-                RunStepObject shown = step.published();
+                RunStepObject shown = step.published(true);
                 if (before == null) {
                     out.add(new Event("thread.run.step.created", shown));
                     if (step.inProgress()) {
@@ -350,7 +350,7 @@ public final class RunEvents {
         private void enqueue(Event event) {
             Event last = queue.peekLast();
             if (last != null && last.data() instanceof MessageDeltaObject earlier && event.data() instanceof MessageDeltaObject later
-                    && earlier.id().equals(later.id()) && earlier.value().length() < MERGED_TEXT_CHARS) {
+                    && earlier.id().equals(later.id()) && !later.annotates() && earlier.value().length() < MERGED_TEXT_CHARS) {
                 queue.pollLast();
                 queue.addLast(new Event(event.name(), earlier.followedBy(later)));
             } else if (queue.size() < BUFFERED_EVENTS) {

@@ -12,6 +12,14 @@ import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
 import io.spindle.api.Usage;
+import io.spindle.api.ToolCall;
+import io.spindle.engine.tools.BuiltInTool;
+import io.spindle.engine.tools.BuiltInTools;
+import io.spindle.engine.tools.CitationSource;
+import io.spindle.engine.tools.CitationStream;
+import io.spindle.engine.tools.Citations;
+import io.spindle.engine.tools.ToolFailure;
+import io.spindle.engine.tools.ToolRun;
 import io.spindle.store.LeaseLostException;
 import io.spindle.store.RunChange;
 import io.spindle.store.LeaseQueue;
@@ -21,6 +29,7 @@ import io.spindle.upstream.ChatResult;
 import io.spindle.upstream.Tokenizer;
 import io.spindle.upstream.UpstreamException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -31,8 +40,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Takes one claimed run to its next stop: one model call, recorded as steps and messages, ending
- * in {@code requires_action} or a final status. Every write is fenced by the claim's lease. A run
+ * Takes one claimed run to its next stop: a loop of model turns, each recorded as steps and messages. A turn whose
+ * calls are all built-in tools executes them here and the loop goes on; a turn with function calls ends in
+ * {@code requires_action}; a turn with text only ends the run. Every write is fenced by the claim's lease. A run
  * picked up again after a crash reuses its unfinished step and message, so nothing is duplicated.
  */
 final class RunExecution implements Workers.Job {
@@ -47,17 +57,34 @@ final class RunExecution implements Workers.Job {
     private final LeaseQueue.Lease claim;
     private final Cancellation cancellation = new Cancellation();
 
-    // The turn being executed: ids of the step and message it writes, reused after a crash.
     private RunObject run;
-    private String messageId;
-    private String messageStepId;
-    private boolean messageDone;
-    private String toolStepId;
-    private boolean toolStepStarted;
-    private final TreeMap<Integer, String> callIds = new TreeMap<>();
-    private final StringBuilder text = new StringBuilder();
-    /** The run was taken over from a node that had begun streaming its answer (see {@link #endStreamsOfInterruptedAnswer}). */
-    private boolean interruptedAnswer;
+    private BuiltInTools.Offer offer;
+    private Turn turn = new Turn();
+
+    /** One model call and what it wrote: the ids of its step and message (reused after a crash), its text and calls. */
+    private static final class Turn {
+        String messageId;
+        String messageStepId;
+        boolean messageDone;
+        String toolStepId;
+        boolean toolStepStarted;
+        final TreeMap<Integer, ToolCall> calls = new TreeMap<>();
+        final StringBuilder text = new StringBuilder();
+        /** The run was taken over from a node that had begun streaming its answer (see {@link #endStreamsOfInterruptedAnswer}). */
+        boolean interruptedAnswer;
+        /** What the answer may cite: the results of the run's earlier searches. */
+        List<CitationSource> sources = List.of();
+        CitationStream citations = new CitationStream(List.of());
+        boolean textAnnounced;
+        /** How many calls of each tool the run made in earlier turns. */
+        Map<String, Integer> earlierCalls = Map.of();
+
+        /** The position of a call among the run's calls of the same tool. */
+        int ordinal(String name, int index) {
+            int before = (int) calls.headMap(index).values().stream().filter(c -> c.name().equals(name)).count();
+            return earlierCalls.getOrDefault(name, 0) + before;
+        }
+    }
 
     RunExecution(RunEngine engine, LeaseQueue.Lease claim) {
         this.engine = engine;
@@ -77,12 +104,17 @@ final class RunExecution implements Workers.Job {
     @Override
     public void run() {
         try {
-            List<RunStepObject> steps = change(this::begin);
-            if (steps != null) {
-                if (interruptedAnswer) {
+            boolean again = true;
+            while (again) {
+                turn = new Turn();
+                List<RunStepObject> steps = change(this::begin);
+                if (steps == null) {
+                    return;
+                }
+                if (turn.interruptedAnswer) {
                     endStreamsOfInterruptedAnswer();
                 }
-                execute(steps);
+                again = execute(steps);
             }
         } catch (LeaseLostException e) {
             LOG.fine(() -> "run " + claim.id() + " was taken over; stopping here");
@@ -115,7 +147,7 @@ final class RunExecution implements Workers.Job {
         long rounds = steps.stream().filter(s -> s.type().equals(RunStepObject.TOOL_CALLS) && !s.inProgress()).count();
         if (rounds >= engine.settings().maxToolRounds()) {
             RunEndings.failed(change, now, "server_error", "The run exceeded the limit of " + engine.settings().maxToolRounds()
-                    + " function-call rounds (SPINDLE_MAX_TOOL_ROUNDS).");
+                    + " tool-call rounds (SPINDLE_MAX_TOOL_ROUNDS).");
             return null;
         }
         Usage used = usedSoFar(steps);
@@ -134,19 +166,19 @@ final class RunExecution implements Workers.Job {
         RunStepObject previous = null;
         for (RunStepObject s : steps) {
             if (s.inProgress() && s.type().equals(RunStepObject.MESSAGE_CREATION)) {
-                messageStepId = s.id();
-                messageId = s.stepDetails().path("message_creation").path("message_id").asText();
+                turn.messageStepId = s.id();
+                turn.messageId = s.stepDetails().path("message_creation").path("message_id").asText();
             } else if (s.inProgress() && s.type().equals(RunStepObject.TOOL_CALLS)) {
-                toolStepId = s.id();
+                turn.toolStepId = s.id();
                 if (previous != null && previous.type().equals(RunStepObject.MESSAGE_CREATION)) {
                     // the text the interrupted answer wrote before its calls: the new answer rewrites it too
-                    messageStepId = previous.id();
-                    messageId = previous.stepDetails().path("message_creation").path("message_id").asText();
+                    turn.messageStepId = previous.id();
+                    turn.messageId = previous.stepDetails().path("message_creation").path("message_id").asText();
                 }
             }
             previous = s;
         }
-        interruptedAnswer = resumed && (messageStepId != null || toolStepId != null);
+        turn.interruptedAnswer = resumed && (turn.messageStepId != null || turn.toolStepId != null);
         run = current;
         return steps;
     }
@@ -161,36 +193,49 @@ final class RunExecution implements Workers.Job {
                 + "another one took the run over and writes its answer again. Retrieve the run and its messages to follow it."));
     }
 
-    private void execute(List<RunStepObject> steps) {
+    /** One model turn, and the built-in calls it made; true when the run goes on with another turn. */
+    private boolean execute(List<RunStepObject> steps) {
         Usage used = usedSoFar(steps);
+        offer = engine.tools().offer(run);
         List<MessageObject> messages = engine.store().threadMessages(claim.project(), run.threadId());
-        Prompt.Built prompt = Prompt.build(run, messages, steps, used, engine.contextTokens());
+        Prompt.Built prompt = Prompt.build(run, offer, messages, steps, used, engine.contextTokens());
         if (prompt.overPromptBudget()) {
             change(c -> {
                 RunEndings.incomplete(c, engine.now(), "max_prompt_tokens");
                 return null;
             });
-            return;
+            return false;
         }
+        turn.sources = citationSources(steps);
+        turn.citations = new CitationStream(turn.sources);
+        turn.earlierCalls = callsByName(steps);
         ScheduledFuture<?> deadline = run.expiresAt() == null ? null : engine.scheduler().schedule(
                 () -> cancellation.cancel(EXPIRED), Math.max(0, run.expiresAt() * 1000 - engine.nowMillis()), TimeUnit.MILLISECONDS);
-        ChatResult result;
         try {
-            result = engine.chat().complete(prompt.body(), new TurnListener(), cancellation);
-        } catch (UpstreamException e) {
-            stopAfter(e);
-            return;
+            ChatResult result;
+            try {
+                result = engine.chat().complete(prompt.body(), new TurnListener(), cancellation);
+            } catch (UpstreamException e) {
+                publishText(turn.citations.finish());
+                stopTurn(e);
+                return false;
+            }
+            publishText(turn.citations.finish());
+            Usage usage = result.usage() != null ? result.usage() : counted(prompt, result);
+            List<BuiltInCall> builtIn = change(c -> finishTurn(c, result, usage));
+            return !builtIn.isEmpty() && executeBuiltIn(builtIn, usage);
         } finally {
             if (deadline != null) {
                 deadline.cancel(false);
             }
         }
-        Usage usage = result.usage() != null ? result.usage() : counted(prompt, result);
-        change(c -> finishTurn(c, result, usage));
     }
 
-    /** A model call that did not finish: cancelled, expired, handed back at shutdown, or failed. */
-    private void stopAfter(UpstreamException e) {
+    /**
+     * A turn that did not finish: cancelled, expired, handed back at shutdown, or failed ({@code failure}, null when
+     * the stop came from this node's cancellation alone).
+     */
+    private void stopTurn(UpstreamException failure) {
         String reason = cancellation.reason();
         change(c -> {
             long now = engine.now();
@@ -203,51 +248,60 @@ final class RunExecution implements Workers.Job {
                 RunEndings.cancelled(c, now);
             } else if (EXPIRED.equals(reason)) {
                 RunEndings.expired(c, now);
+            } else if (failure != null) {
+                LOG.warning("run " + claim.id() + " failed: " + failure.forLog());
+                RunEndings.failed(c, now, failure.kind().code, failure.getMessage());
             } else {
-                LOG.warning("run " + claim.id() + " failed: " + e.forLog());
-                RunEndings.failed(c, now, e.kind().code, e.getMessage());
+                RunEndings.cancelled(c, now);
             }
             return null;
         });
     }
 
-    private Void finishTurn(RunChange c, ChatResult result, Usage usage) {
+    /** A built-in call begun by the model, with the tool and context that execute it. */
+    private record BuiltInCall(ToolCall begun, BuiltInTool tool, ToolRun context) {}
+
+    /**
+     * Records the turn: its text as a completed message, or its calls in a tool_calls step. Function calls alone stop
+     * the run in {@code requires_action}; built-in calls are returned to be executed outside this transaction.
+     */
+    private List<BuiltInCall> finishTurn(RunChange c, ChatResult result, Usage usage) {
         long now = engine.now();
         if (c.run().status().equals(RunObject.CANCELLING)) {
             keepPartialText(c);
             RunEndings.cancelled(c, now);
-            return null;
+            return List.of();
         }
         if (!result.toolCalls().isEmpty()) {
             endMessageBeforeCalls(c, now);
-            ArrayNode calls = Json.array();
-            ArrayNode required = Json.array();
-            List<String> ids = new ArrayList<>(callIds.values());
+            List<ToolCall> calls = new ArrayList<>();
+            List<BuiltInCall> builtIn = new ArrayList<>();
             for (int i = 0; i < result.toolCalls().size(); i++) {
                 ChatResult.ToolCall call = result.toolCalls().get(i);
-                String id = i < ids.size() ? ids.get(i) : Ids.call();
-                ObjectNode fn = calls.addObject().put("id", id).put("type", "function").putObject("function");
-                fn.put("name", call.name()).put("arguments", call.arguments()).putNull("output");
-                required.addObject().put("id", id).put("type", "function").putObject("function")
-                        .put("name", call.name()).put("arguments", call.arguments());
+                ToolCall streamed = turn.calls.get(i);
+                String id = streamed != null ? streamed.id() : Ids.call();
+                var offered = offer.forName(call.name());
+                if (offered.isPresent()) {
+                    ToolRun context = new ToolRun(claim.project(), run, turn.ordinal(call.name(), i), cancellation::isCancelled);
+                    ToolCall begun = offered.get().tool().begin(id, call.arguments(), offered.get().entry(), context);
+                    builtIn.add(new BuiltInCall(begun, offered.get().tool(), context));
+                    calls.add(begun);
+                } else {
+                    calls.add(new ToolCall.Function(id, call.name(), call.arguments(), null));
+                }
             }
-            RunStepObject step = toolStep(c, now).withDetails(toolDetails(calls));
-            c.saveStep(step.withUsage(usage));
-            RunObject.Builder b = c.run().toBuilder();
-            b.status = RunObject.REQUIRES_ACTION;
-            ObjectNode action = Json.object().put("type", "submit_tool_outputs");
-            action.putObject("submit_tool_outputs").set("tool_calls", required);
-            b.requiredAction = action;
-            c.setRun(b.build());
-            c.releaseLease();
-            return null;
+            c.saveStep(toolStep(c, now).withDetails(toolDetails(calls)).withUsage(usage));
+            if (builtIn.isEmpty()) {
+                requireAction(c, calls);
+            }
+            return builtIn;
         }
-        text.setLength(0);
-        text.append(result.text());
+        turn.text.setLength(0);
+        turn.text.append(result.text());
         ensureMessage(c, now);
-        if (toolStepId != null) {
+        if (turn.toolStepId != null) {
             // calls begun by an answer interrupted by a crash; this answer has none
-            c.deleteStep(toolStepId);
+            c.deleteStep(turn.toolStepId);
         }
         switch (result.finishReason()) {
             case "length" -> {
@@ -263,56 +317,125 @@ final class RunExecution implements Workers.Job {
                 RunEndings.completed(c, now);
             }
         }
-        return null;
+        return List.of();
+    }
+
+    /** The run waits for the outputs of its pending function calls; the lease goes back. */
+    private static void requireAction(RunChange c, List<ToolCall> calls) {
+        ArrayNode required = Json.array();
+        for (ToolCall call : calls) {
+            if (call instanceof ToolCall.Function fn && fn.pending()) {
+                required.add(fn.required());
+            }
+        }
+        RunObject.Builder b = c.run().toBuilder();
+        b.status = RunObject.REQUIRES_ACTION;
+        ObjectNode action = Json.object().put("type", "submit_tool_outputs");
+        action.putObject("submit_tool_outputs").set("tool_calls", required);
+        b.requiredAction = action;
+        c.setRun(b.build());
+        c.releaseLease();
+    }
+
+    /**
+     * Executes the turn's built-in calls, outside any transaction, then records their results: the step completes and
+     * the run goes on (true), or, when the turn also called functions, the run waits for their outputs.
+     */
+    private boolean executeBuiltIn(List<BuiltInCall> builtIn, Usage usage) {
+        List<ToolCall> done = new ArrayList<>();
+        for (BuiltInCall call : builtIn) {
+            if (cancellation.isCancelled()) {
+                stopTurn(null);
+                return false;
+            }
+            try {
+                done.add(call.tool().execute(call.begun(), call.context()));
+            } catch (ToolFailure f) {
+                LOG.fine(() -> "run " + claim.id() + ": " + call.tool().type() + " failed: " + f.getMessage());
+                change(c -> {
+                    if (c.run().active()) {
+                        RunEndings.failed(c, engine.now(), f.code(), f.getMessage());
+                    }
+                    return null;
+                });
+                return false;
+            }
+        }
+        if (cancellation.isCancelled()) {
+            stopTurn(null);
+            return false;
+        }
+        return change(c -> recordBuiltIn(c, done, usage));
+    }
+
+    private boolean recordBuiltIn(RunChange c, List<ToolCall> done, Usage usage) {
+        long now = engine.now();
+        if (c.run().status().equals(RunObject.CANCELLING)) {
+            RunEndings.cancelled(c, now);
+            return false;
+        }
+        RunStepObject step = c.steps().stream().filter(s -> s.id().equals(turn.toolStepId)).findFirst().orElseThrow();
+        List<ToolCall> calls = new ArrayList<>();
+        for (ToolCall call : ToolCall.parseAll(step.stepDetails().path("tool_calls"))) {
+            calls.add(done.stream().filter(d -> d.id().equals(call.id())).findFirst().orElse(call));
+        }
+        RunStepObject filled = step.withDetails(toolDetails(calls));
+        if (calls.stream().anyMatch(ToolCall::pending)) {
+            c.saveStep(filled);
+            requireAction(c, calls);
+            return false;
+        }
+        c.saveStep(filled.finish("completed", now, null, usage));
+        return true;
     }
 
     /** Creates the turn's message and its step when the first text arrives (or reuses a crashed turn's). */
     private void ensureMessage(RunChange c, long now) {
-        if (messageId == null) {
-            messageId = Ids.message();
-            messageStepId = Ids.step();
+        if (turn.messageId == null) {
+            turn.messageId = Ids.message();
+            turn.messageStepId = Ids.step();
         }
-        if (c.steps().stream().noneMatch(s -> s.id().equals(messageStepId))) {
+        if (c.steps().stream().noneMatch(s -> s.id().equals(turn.messageStepId))) {
             ObjectNode details = Json.object().put("type", RunStepObject.MESSAGE_CREATION);
-            details.putObject("message_creation").put("message_id", messageId);
-            c.saveStep(newStep(messageStepId, RunStepObject.MESSAGE_CREATION, details, now));
-            if (toolStepId != null) {
+            details.putObject("message_creation").put("message_id", turn.messageId);
+            c.saveStep(newStep(turn.messageStepId, RunStepObject.MESSAGE_CREATION, details, now));
+            if (turn.toolStepId != null) {
                 // calls begun by an answer interrupted by a crash would now come before this text: made again if needed
-                c.deleteStep(toolStepId);
-                toolStepId = null;
+                c.deleteStep(turn.toolStepId);
+                turn.toolStepId = null;
             }
         }
-        if (c.message(messageId).isEmpty()) {
-            c.saveMessage(new MessageObject(messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
+        if (c.message(turn.messageId).isEmpty()) {
+            c.saveMessage(new MessageObject(turn.messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
                     null, null, null, "assistant", Json.array(), Json.array(), Map.of()));
         }
     }
 
     /**
-     * Function calls begin: the text so far completes the turn's message. A message without text can only be left
+     * Tool calls begin: the text so far completes the turn's message. A message without text can only be left
      * by an answer interrupted by a crash and replaced by this one: it is removed with its step.
      */
     private void endMessageBeforeCalls(RunChange c, long now) {
-        if (messageId == null || messageDone) {
+        if (turn.messageId == null || turn.messageDone) {
             return;
         }
-        if (!text.isEmpty()) {
+        if (!turn.text.isEmpty()) {
             completeMessage(c, now, "completed", null, Usage.ZERO);
             return;
         }
-        c.deleteStep(messageStepId);
-        c.deleteMessage(messageId);
-        messageId = null;
-        messageStepId = null;
-        messageDone = true;
+        c.deleteStep(turn.messageStepId);
+        c.deleteMessage(turn.messageId);
+        turn.messageId = null;
+        turn.messageStepId = null;
+        turn.messageDone = true;
     }
 
     private void completeMessage(RunChange c, long now, String status, JsonNode incomplete, Usage usage) {
-        MessageObject m = c.message(messageId).orElseThrow();
+        MessageObject m = c.message(turn.messageId).orElseThrow();
         c.saveMessage(m.withContent(textContent()).end(status, incomplete, now));
-        c.steps().stream().filter(s -> s.id().equals(messageStepId)).findFirst()
+        c.steps().stream().filter(s -> s.id().equals(turn.messageStepId)).findFirst()
                 .ifPresent(s -> c.saveStep(s.finish("completed", now, null, usage)));
-        messageDone = true;
+        turn.messageDone = true;
     }
 
     /**
@@ -320,23 +443,28 @@ final class RunExecution implements Workers.Job {
      * {@code incomplete} with the run: what a client accumulated from the deltas is what is stored.
      */
     private void keepPartialText(RunChange c) {
-        if (messageId == null || messageDone || text.isEmpty()) {
+        if (turn.messageId == null || turn.messageDone || turn.text.isEmpty()) {
             return;
         }
-        c.message(messageId).filter(m -> m.status().equals("in_progress"))
+        c.message(turn.messageId).filter(m -> m.status().equals("in_progress"))
                 .ifPresent(m -> c.saveMessage(m.withContent(textContent())));
     }
 
+    /** The message's one text part, with a {@code file_citation} for each marker that cites a result of this run. */
     private ArrayNode textContent() {
-        return Json.array().add(MessageRequest.textPart(text.toString()));
+        String value = turn.text.toString();
+        ObjectNode part = MessageRequest.textPart(value);
+        ArrayNode annotations = (ArrayNode) part.path("text").path("annotations");
+        Citations.find(value, turn.sources).forEach(a -> annotations.add(a.json()));
+        return Json.array().add(part);
     }
 
     private RunStepObject toolStep(RunChange c, long now) {
-        if (toolStepId == null) {
-            toolStepId = Ids.step();
+        if (turn.toolStepId == null) {
+            turn.toolStepId = Ids.step();
         }
-        return c.steps().stream().filter(s -> s.id().equals(toolStepId)).findFirst()
-                .orElseGet(() -> newStep(toolStepId, RunStepObject.TOOL_CALLS, toolDetails(Json.array()), now));
+        return c.steps().stream().filter(s -> s.id().equals(turn.toolStepId)).findFirst()
+                .orElseGet(() -> newStep(turn.toolStepId, RunStepObject.TOOL_CALLS, toolDetails(List.of()), now));
     }
 
     private RunStepObject newStep(String id, String type, JsonNode details, long now) {
@@ -344,10 +472,84 @@ final class RunExecution implements Workers.Job {
                 run.expiresAt(), null, null, null, details, null);
     }
 
-    private static ObjectNode toolDetails(ArrayNode calls) {
+    private static ObjectNode toolDetails(List<ToolCall> calls) {
         ObjectNode details = Json.object().put("type", RunStepObject.TOOL_CALLS);
-        details.set("tool_calls", calls);
+        details.set("tool_calls", ToolCall.storedAll(calls));
         return details;
+    }
+
+    /** The results of the run's completed searches, as the answer may cite them. */
+    private static List<CitationSource> citationSources(List<RunStepObject> steps) {
+        List<CitationSource> out = new ArrayList<>();
+        for (ToolCall call : completedCalls(steps)) {
+            if (call instanceof ToolCall.FileSearch fs) {
+                for (int i = 0; i < fs.results().size(); i++) {
+                    ToolCall.FileSearch.Result r = fs.results().get(i);
+                    out.add(new CitationSource(fs.search(), i, r.fileId(), r.fileName()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Integer> callsByName(List<RunStepObject> steps) {
+        Map<String, Integer> out = new HashMap<>();
+        completedCalls(steps).forEach(call -> out.merge(call.name(), 1, Integer::sum));
+        return out;
+    }
+
+    private static List<ToolCall> completedCalls(List<RunStepObject> steps) {
+        List<ToolCall> out = new ArrayList<>();
+        for (RunStepObject s : steps) {
+            if (s.type().equals(RunStepObject.TOOL_CALLS) && !s.inProgress()) {
+                out.addAll(ToolCall.parseAll(s.stepDetails().path("tool_calls")));
+            }
+        }
+        return out;
+    }
+
+    /** Publishes answer text as message deltas: a cited marker comes whole, with its annotation. */
+    private void publishText(List<CitationStream.Piece> pieces) {
+        if (turn.messageId == null || !engine.events().watched(claim.id())) {
+            return;
+        }
+        for (CitationStream.Piece piece : pieces) {
+            if (!piece.annotations().isEmpty()) {
+                List<Object> annotations = new ArrayList<>();
+                for (int i = 0; i < piece.annotations().size(); i++) {
+                    annotations.add(piece.annotations().get(i).delta(piece.firstIndex() + i));
+                }
+                publishDelta(MessageDeltaObject.text(turn.messageId, piece.text(), annotations));
+                continue;
+            }
+            for (String part : pieces(piece.text())) {
+                publishDelta(MessageDeltaObject.text(turn.messageId, part, turn.textAnnounced ? null : List.of()));
+            }
+        }
+    }
+
+    private void publishDelta(MessageDeltaObject delta) {
+        turn.textAnnounced = true;
+        engine.events().delta(claim.project(), run, new RunEvents.Event("thread.message.delta", delta));
+    }
+
+    /**
+     * A delta cut into pieces of at most {@value #MAX_DELTA_CHARS} characters (never inside a
+     * surrogate pair): an upstream that answers in one piece (or ignores streaming) still streams,
+     * and every event fits in one notification between nodes.
+     */
+    private static List<String> pieces(String delta) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        while (start < delta.length()) {
+            int end = Math.min(start + MAX_DELTA_CHARS, delta.length());
+            if (end < delta.length() && Character.isHighSurrogate(delta.charAt(end - 1))) {
+                end--;
+            }
+            out.add(delta.substring(start, end));
+            start = end;
+        }
+        return out;
     }
 
     /**
@@ -357,32 +559,29 @@ final class RunExecution implements Workers.Job {
     private final class TurnListener implements ChatListener {
         @Override
         public void text(String delta) {
-            if (messageDone) {
+            if (turn.messageDone) {
                 return;
             }
-            boolean first = text.isEmpty();
-            if (first) {
+            if (turn.text.isEmpty()) {
                 change(c -> {
                     ensureMessage(c, engine.now());
                     return null;
                 });
             }
-            text.append(delta);
-            if (!engine.events().watched(claim.id())) {
-                return;
-            }
-            for (String piece : pieces(delta)) {
-                publish("thread.message.delta", MessageDeltaObject.text(messageId, piece, first));
-                first = false;
-            }
+            turn.text.append(delta);
+            publishText(turn.citations.feed(delta));
         }
 
         @Override
         public void toolCallStarted(int index, String name) {
             String callId = Ids.call();
-            callIds.put(index, callId);
-            if (!toolStepStarted) {
-                toolStepStarted = true;
+            ToolCall call = offer.forName(name)
+                    .map(o -> o.tool().begin(callId, "", o.entry(),
+                            new ToolRun(claim.project(), run, turn.ordinal(name, index), cancellation::isCancelled)))
+                    .orElseGet(() -> new ToolCall.Function(callId, name, "", null));
+            turn.calls.put(index, call);
+            if (!turn.toolStepStarted) {
+                turn.toolStepStarted = true;
                 change(c -> {
                     long now = engine.now();
                     endMessageBeforeCalls(c, now);
@@ -390,51 +589,29 @@ final class RunExecution implements Workers.Job {
                     return null;
                 });
             }
-            ObjectNode call = Json.object().put("index", index).put("id", callId).put("type", "function");
-            call.putObject("function").put("name", name).put("arguments", "").putNull("output");
-            publishStepDelta(call);
+            publishStepDelta(call.startDelta(index));
         }
 
         @Override
         public void toolCallArguments(int index, String delta) {
+            if (!(turn.calls.get(index) instanceof ToolCall.Function)) {
+                return;
+            }
             for (String piece : pieces(delta)) {
-                ObjectNode call = Json.object().put("index", index).put("type", "function");
+                ObjectNode call = Json.object().put("index", index).put("type", ToolCall.Function.TYPE);
                 call.putObject("function").put("arguments", piece);
                 publishStepDelta(call);
             }
-        }
-
-        /**
-         * A delta cut into pieces of at most {@value #MAX_DELTA_CHARS} characters (never inside a
-         * surrogate pair): an upstream that answers in one piece (or ignores streaming) still streams,
-         * and every event fits in one notification between nodes.
-         */
-        private static List<String> pieces(String delta) {
-            List<String> out = new ArrayList<>();
-            int start = 0;
-            while (start < delta.length()) {
-                int end = Math.min(start + MAX_DELTA_CHARS, delta.length());
-                if (end < delta.length() && Character.isHighSurrogate(delta.charAt(end - 1))) {
-                    end--;
-                }
-                out.add(delta.substring(start, end));
-                start = end;
-            }
-            return out;
         }
 
         private void publishStepDelta(ObjectNode call) {
             if (!engine.events().watched(claim.id())) {
                 return;
             }
-            ObjectNode event = Json.object().put("id", toolStepId).put("object", "thread.run.step.delta");
+            ObjectNode event = Json.object().put("id", turn.toolStepId).put("object", "thread.run.step.delta");
             ObjectNode details = event.putObject("delta").putObject("step_details").put("type", RunStepObject.TOOL_CALLS);
             details.putArray("tool_calls").add(call);
-            publish("thread.run.step.delta", event);
-        }
-
-        private void publish(String name, Object data) {
-            engine.events().delta(claim.project(), run, new RunEvents.Event(name, data));
+            engine.events().delta(claim.project(), run, new RunEvents.Event("thread.run.step.delta", event));
         }
     }
 

@@ -1,7 +1,5 @@
 package io.spindle.engine;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.ApiException;
 import io.spindle.api.AssistantObject;
@@ -12,11 +10,11 @@ import io.spindle.api.RunObject;
 import io.spindle.api.RunRequest;
 import io.spindle.api.RunStepObject;
 import io.spindle.api.ThreadObject;
+import io.spindle.api.ToolCall;
 import io.spindle.store.RunChange;
 import io.spindle.store.Store;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -148,19 +146,18 @@ public final class Runs {
             }
             RunStepObject step = c.steps().stream()
                     .filter(s -> s.inProgress() && s.type().equals(RunStepObject.TOOL_CALLS)).reduce((a, b) -> b).orElseThrow();
-            List<String> expected = new ArrayList<>();
-            step.stepDetails().path("tool_calls").forEach(call -> expected.add(call.path("id").asText()));
+            List<ToolCall> calls = ToolCall.parseAll(step.stepDetails().path("tool_calls"));
+            List<String> expected = calls.stream().filter(call -> call instanceof ToolCall.Function && call.pending())
+                    .map(ToolCall::id).toList();
             List<String> got = List.copyOf(outputs.outputs().keySet());
             if (!(got.containsAll(expected) && expected.containsAll(got))) {
                 return new ApiException(ApiException.Kind.INVALID_REQUEST,
                         "Expected tool outputs for call_ids " + pythonList(expected) + ", got " + pythonList(got), null, null);
             }
-            ArrayNode calls = step.stepDetails().path("tool_calls").deepCopy();
-            for (JsonNode call : calls) {
-                ((ObjectNode) call.path("function")).put("output", outputs.outputs().get(call.path("id").asText()));
-            }
+            List<ToolCall> answered = calls.stream().<ToolCall>map(call -> call instanceof ToolCall.Function fn && fn.pending()
+                    ? fn.withOutput(outputs.outputs().get(fn.id())) : call).toList();
             ObjectNode details = step.stepDetails().deepCopy();
-            details.set("tool_calls", calls);
+            details.set("tool_calls", ToolCall.storedAll(answered));
             c.saveStep(step.withDetails(details).finish("completed", now, null, step.usage()));
             RunObject.Builder b = current.toBuilder();
             b.status = RunObject.QUEUED;

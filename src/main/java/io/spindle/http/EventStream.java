@@ -5,6 +5,7 @@ import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.Json;
 import io.spindle.api.RunObject;
+import io.spindle.api.RunStepObject;
 import io.spindle.engine.RunEvents;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,10 +25,11 @@ final class EventStream {
     private EventStream() {}
 
     /**
+     * @param includeResultContent whether steps show their file_search results' content ({@code include[]})
      * @param current reads the run again when the stream has been quiet for a while, in case it
      *                stopped without this node seeing the event (e.g. ended by another node)
      */
-    static void send(ServerResponse res, RunEvents.Subscription events, Supplier<RunObject> current) {
+    static void send(ServerResponse res, RunEvents.Subscription events, boolean includeResultContent, Supplier<RunObject> current) {
         res.status(Status.OK_200);
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
@@ -53,7 +55,8 @@ final class EventStream {
                     batch = List.of(new RunEvents.Event("thread.run." + run.status(), run));
                 }
                 for (RunEvents.Event event : batch) {
-                    write(out, event.name(), Json.writeBytes(event.data()));
+                    Object data = event.data() instanceof RunStepObject step ? step.published(includeResultContent) : event.data();
+                    write(out, event.name(), Json.writeBytes(data));
                     if (RunEvents.endsStream(event)) {
                         ended = true;
                         break;

@@ -55,14 +55,14 @@ final class RunRoutes implements HttpService {
 
     private void create(ServerRequest req, ServerResponse res) {
         String threadId = ThreadRoutes.existingId(store, req);
-        include(req);
+        boolean include = include(req);
         RunRequest.Parsed parsed = RunRequest.createRun(Http.body(req));
-        answer(req, res, runs.create(Http.project(req), threadId, parsed));
+        answer(req, res, runs.create(Http.project(req), threadId, parsed), include);
     }
 
     private void createThreadAndRun(ServerRequest req, ServerResponse res) {
         RunRequest.Parsed parsed = RunRequest.createThreadAndRun(Http.body(req));
-        answer(req, res, runs.createThreadAndRun(Http.project(req), parsed));
+        answer(req, res, runs.createThreadAndRun(Http.project(req), parsed), false);
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -88,22 +88,22 @@ final class RunRoutes implements HttpService {
     private void submitToolOutputs(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
         RunRequest.ToolOutputs outputs = RunRequest.toolOutputs(Http.body(req));
-        answer(req, res, runs.submitToolOutputs(Http.project(req), run.threadId(), run.id(), outputs));
+        answer(req, res, runs.submitToolOutputs(Http.project(req), run.threadId(), run.id(), outputs), false);
     }
 
     private void listSteps(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
-        include(req);
-        Http.send(req, res, store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req)).map(RunStepObject::published));
+        boolean include = include(req);
+        Http.send(req, res, store.steps(Http.project(req), run.threadId(), run.id(), Http.listQuery(req)).map(s -> s.published(include)));
     }
 
     private void retrieveStep(ServerRequest req, ServerResponse res) {
         RunObject run = find(req);
-        include(req);
+        boolean include = include(req);
         String id = Http.pathId(req, "step_id", Ids.STEP);
         RunStepObject step = store.step(Http.project(req), run.threadId(), run.id(), id)
                 .orElseThrow(() -> ApiException.notFound("run step", id));
-        Http.send(req, res, step.published());
+        Http.send(req, res, step.published(include));
     }
 
     private RunObject find(ServerRequest req) {
@@ -117,20 +117,26 @@ final class RunRoutes implements HttpService {
         Http.send(req, res, run);
     }
 
-    /** {@code include[]} (the SDKs' spelling) or {@code include}: only file_search result content exists. */
-    private static void include(ServerRequest req) {
-        RunRequest.include(req.query().all("include[]", List::of));
-        RunRequest.include(req.query().all("include", List::of));
+    /**
+     * {@code include[]} (the SDKs' spelling) or {@code include}: only file_search result content exists; true when
+     * it was asked for.
+     */
+    private static boolean include(ServerRequest req) {
+        return !RunRequest.include(req.query().all("include[]", List::of)).isEmpty()
+                | !RunRequest.include(req.query().all("include", List::of)).isEmpty();
     }
 
-    /** The run as JSON, or, when the client asked for {@code stream: true}, its events. */
-    private void answer(ServerRequest req, ServerResponse res, Runs.Started started) {
+    /**
+     * The run as JSON, or, when the client asked for {@code stream: true}, its events (steps with file_search result
+     * content when {@code include} says so).
+     */
+    private void answer(ServerRequest req, ServerResponse res, Runs.Started started, boolean include) {
         if (started.events() == null) {
             send(req, res, started.run());
             return;
         }
         String project = Http.project(req);
         RunObject run = started.run();
-        EventStream.send(res, started.events(), () -> store.run(project, run.threadId(), run.id()).orElse(null));
+        EventStream.send(res, started.events(), include, () -> store.run(project, run.threadId(), run.id()).orElse(null));
     }
 }

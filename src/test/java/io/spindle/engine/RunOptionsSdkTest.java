@@ -172,7 +172,7 @@ class RunOptionsSdkTest extends RunEndToEnd {
     }
 
     @Test
-    void builtInToolsAreNotSentToTheModel() {
+    void fileSearchIsOfferedAsAFunctionAndCodeInterpreterIsNotOffered() {
         Assistant assistant = assistant(sdk(), null);
 
         JsonNode mixed = requestFor(runOf(assistant.id())
@@ -180,15 +180,26 @@ class RunOptionsSdkTest extends RunEndToEnd {
                 .addTool(FileSearchTool.builder().build())
                 .addFunctionTool(function("get_weather")));
         assertThat(mixed.path("tools")).extracting(t -> t.path("type").asText() + ":" + t.path("function").path("name").asText())
-                .containsExactly("function:get_weather");
+                .containsExactly("function:get_weather", "function:file_search");
+        assertThat(mixed.path("messages").path(0).path("role").asText()).isEqualTo("system");
+        assertThat(mixed.path("messages").path(0).path("content").asText()).contains("【");
 
         forgetUpstreamRequests();
-        JsonNode builtInOnly = requestFor(runOf(assistant.id())
-                .addTool(CodeInterpreterTool.builder().build())
-                .addTool(FileSearchTool.builder().build()));
-        assertThat(builtInOnly.has("tools")).isFalse();
-        assertThat(builtInOnly.has("tool_choice")).isFalse();
-        assertThat(builtInOnly.has("parallel_tool_calls")).isFalse();
+        JsonNode codeInterpreterOnly = requestFor(runOf(assistant.id()).addTool(CodeInterpreterTool.builder().build()));
+        assertThat(codeInterpreterOnly.has("tools")).isFalse();
+        assertThat(codeInterpreterOnly.has("tool_choice")).isFalse();
+        assertThat(codeInterpreterOnly.has("parallel_tool_calls")).isFalse();
+    }
+
+    @Test
+    void aFunctionNamedLikeABuiltInToolShadowsIt() {
+        Assistant assistant = assistant(sdk(), null);
+
+        JsonNode request = requestFor(runOf(assistant.id())
+                .addTool(FileSearchTool.builder().build())
+                .addFunctionTool(function("file_search")));
+        assertThat(request.path("tools")).hasSize(1);
+        assertThat(request.path("tools").path(0).path("function").path("description").asText()).doesNotContain("uploaded");
     }
 
     @Test

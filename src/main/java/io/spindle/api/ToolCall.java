@@ -1,0 +1,175 @@
+package io.spindle.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One call of a {@code tool_calls} run step, typed by its kind. Each kind knows its stored form (what the engine needs
+ * to replay it to the model), its wire form, the first delta a stream shows of it, and the function call the model
+ * wrote and the output it read back, so that replaying a run's calls never asks which kind a call is.
+ */
+public sealed interface ToolCall {
+
+    String id();
+
+    /** The name of the function the model called. */
+    String name();
+
+    /** The JSON arguments the model wrote. */
+    String arguments();
+
+    /** What the model reads back; null until the call has it. */
+    String output();
+
+    /** The call as kept in the step's stored JSON. */
+    ObjectNode stored();
+
+    /** The call as clients see it; file_search result content only when asked for with {@code include[]}. */
+    ObjectNode wire(boolean includeResultContent);
+
+    /** The delta that announces the call in a stream, at position {@code index} of the step's calls. */
+    ObjectNode startDelta(int index);
+
+    default boolean pending() {
+        return output() == null;
+    }
+
+    static ToolCall parse(JsonNode stored) {
+        return switch (stored.path("type").asText()) {
+            case FileSearch.TYPE -> FileSearch.parse(stored);
+            default -> Function.parse(stored);
+        };
+    }
+
+    static List<ToolCall> parseAll(JsonNode storedCalls) {
+        List<ToolCall> out = new ArrayList<>(storedCalls.size());
+        storedCalls.forEach(c -> out.add(parse(c)));
+        return out;
+    }
+
+    static ArrayNode storedAll(List<ToolCall> calls) {
+        ArrayNode out = Json.array();
+        calls.forEach(c -> out.add(c.stored()));
+        return out;
+    }
+
+    /** A call of one of the run's functions: the client runs it and submits its output. */
+    record Function(String id, String name, String arguments, String output) implements ToolCall {
+        public static final String TYPE = "function";
+
+        static Function parse(JsonNode stored) {
+            JsonNode fn = stored.path("function");
+            JsonNode output = fn.path("output");
+            return new Function(stored.path("id").asText(), fn.path("name").asText(), fn.path("arguments").asText(),
+                    output.isTextual() ? output.textValue() : null);
+        }
+
+        public Function withOutput(String newOutput) {
+            return new Function(id, name, arguments, newOutput);
+        }
+
+        @Override
+        public ObjectNode stored() {
+            ObjectNode out = Json.object().put("id", id).put("type", TYPE);
+            out.putObject("function").put("name", name).put("arguments", arguments).put("output", output);
+            return out;
+        }
+
+        @Override
+        public ObjectNode wire(boolean includeResultContent) {
+            return stored();
+        }
+
+        @Override
+        public ObjectNode startDelta(int index) {
+            ObjectNode out = Json.object().put("index", index).put("id", id).put("type", TYPE);
+            out.putObject("function").put("name", name).put("arguments", "").putNull("output");
+            return out;
+        }
+
+        /** The call as {@code required_action.submit_tool_outputs.tool_calls} lists it. */
+        public ObjectNode required() {
+            ObjectNode out = Json.object().put("id", id).put("type", TYPE);
+            out.putObject("function").put("name", name).put("arguments", arguments);
+            return out;
+        }
+    }
+
+    /**
+     * A search of the run's vector stores, executed inside the run. Besides the wire fields it keeps what the model
+     * asked ({@code arguments}), the search's number within the run (the first number of its citation markers), and
+     * the text the model read back; results keep their content, shown only when a client asks for it.
+     */
+    record FileSearch(String id, String arguments, int search, String ranker, double scoreThreshold, List<Result> results,
+                      String output) implements ToolCall {
+        public static final String TYPE = "file_search";
+        /** Where the fields only Spindle reads are kept in the stored call. */
+        private static final String OWN = "spindle";
+
+        public record Result(String fileId, String fileName, double score, JsonNode attributes, String text) {}
+
+        static FileSearch parse(JsonNode stored) {
+            JsonNode fs = stored.path(TYPE);
+            List<Result> results = new ArrayList<>();
+            for (JsonNode r : fs.path("results")) {
+                results.add(new Result(r.path("file_id").asText(), r.path("file_name").asText(), r.path("score").asDouble(),
+                        r.path("attributes").isObject() ? r.path("attributes") : Json.object(),
+                        r.path("content").path(0).path("text").asText("")));
+            }
+            JsonNode own = stored.path(OWN);
+            JsonNode output = own.path("output");
+            return new FileSearch(stored.path("id").asText(), own.path("arguments").asText(""), own.path("search").asInt(),
+                    fs.path("ranking_options").path("ranker").asText(), fs.path("ranking_options").path("score_threshold").asDouble(),
+                    List.copyOf(results), output.isTextual() ? output.textValue() : null);
+        }
+
+        public FileSearch withResults(List<Result> newResults, String newOutput) {
+            return new FileSearch(id, arguments, search, ranker, scoreThreshold, List.copyOf(newResults), newOutput);
+        }
+
+        @Override
+        public String name() {
+            return TYPE;
+        }
+
+        @Override
+        public ObjectNode stored() {
+            ObjectNode out = wire(true);
+            out.putObject(OWN).put("arguments", arguments).put("search", search).put("output", output);
+            return out;
+        }
+
+        @Override
+        public ObjectNode wire(boolean includeResultContent) {
+            ObjectNode out = Json.object().put("id", id).put("type", TYPE);
+            ObjectNode fs = out.putObject(TYPE);
+            fs.set("ranking_options", rankingOptions());
+            ArrayNode list = fs.putArray("results");
+            for (Result r : results) {
+                ObjectNode item = list.addObject().put("file_id", r.fileId()).put("file_name", r.fileName())
+                        .put("score", r.score());
+                item.set("attributes", r.attributes());
+                if (includeResultContent) {
+                    item.putArray("content").addObject().put("type", "text").put("text", r.text());
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public ObjectNode startDelta(int index) {
+            ObjectNode out = Json.object().put("index", index).put("id", id).put("type", TYPE);
+            ObjectNode fs = out.putObject(TYPE);
+            fs.set("ranking_options", rankingOptions());
+            fs.putArray("results");
+            return out;
+        }
+
+        private ObjectNode rankingOptions() {
+            return Json.object().put("ranker", ranker).put("score_threshold", scoreThreshold);
+        }
+    }
+}

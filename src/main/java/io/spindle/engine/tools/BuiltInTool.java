@@ -1,0 +1,33 @@
+package io.spindle.engine.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.ToolCall;
+
+/**
+ * A tool Spindle executes inside the run (file_search; code_interpreter later), as opposed to a function the client
+ * executes. The model sees it as a function named after its type; the engine offers it, announces its calls, executes
+ * them and replays them to the model without knowing which tool it is.
+ */
+public interface BuiltInTool {
+
+    /** The {@code tools[].type} it serves, which is also the name of the function the model calls. */
+    String type();
+
+    /** The function offered to the model ({@code name}, {@code description}, {@code parameters}) for the run's tool entry. */
+    ObjectNode function(JsonNode toolEntry);
+
+    /** What the system prompt says about using the tool, or an empty string. */
+    String instructions();
+
+    /** The call as the model began it: not executed yet, shown in the step and announced to streams as such. */
+    ToolCall begin(String callId, String arguments, JsonNode toolEntry, ToolRun run);
+
+    /**
+     * Executes the call inside the run and returns it with its output. May block (it waits for files still being
+     * ingested, for instance) and should give up when {@link ToolRun#isCancelled()} turns true.
+     *
+     * @throws ToolFailure when the run cannot go on (the run then fails with the failure's code and message)
+     */
+    ToolCall execute(ToolCall begun, ToolRun run);
+}
