@@ -45,7 +45,9 @@ public final class ApiServer {
                 .maxTcpConnections(web.maxConnections())
                 .idleConnectionTimeout(web.idleTimeout())
                 .idleConnectionPeriod(idleCheckPeriod(web.idleTimeout()))
-                .addProtocol(Http1Config.builder().addReceiveListener(deadlines).build())
+                // OpenAI's .NET client sends include[]=… with literal brackets, which Helidon's strict query check
+                // (part of its prologue check) refuses; ProtocolFilter still refuses what is not UTF-8 once decoded
+                .addProtocol(Http1Config.builder().validatePrologue(false).addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
                 .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, search, clock, browsers, deadlines))
