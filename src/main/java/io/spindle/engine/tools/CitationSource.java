@@ -8,6 +8,6 @@ public record CitationSource(int search, int result, String fileId, String fileN
 
     /** The marker the model is asked to copy to cite this result, {@code 【search:result†fileName】}. */
     public String marker() {
-        return MarkerSyntax.OPEN + search + ":" + result + MarkerSyntax.DAGGER + fileName + MarkerSyntax.CLOSE;
+        return String.valueOf(MarkerSyntax.OPEN) + search + ":" + result + MarkerSyntax.DAGGER + fileName + MarkerSyntax.CLOSE;
     }
 }
