@@ -34,6 +34,8 @@ public final class CitationStream {
      */
     public record Piece(String text, List<FileCitation> annotations, int firstIndex) {}
 
+    private static final String OPEN = String.valueOf(MarkerSyntax.OPEN);
+
     private final List<CitationSource> sources;
     private final StringBuilder unsent = new StringBuilder();
     private int sentCodePoints;
@@ -59,7 +61,7 @@ public final class CitationStream {
         List<Piece> pieces = new ArrayList<>();
         int plainFrom = 0;
         int sendTo = unsent.length();
-        int open = unsent.indexOf(String.valueOf(MarkerSyntax.OPEN));
+        int open = unsent.indexOf(OPEN);
         while (open >= 0) {
             int end = sources.isEmpty() ? MarkerSyntax.NOT_A_MARKER : MarkerSyntax.end(unsent, open);
             if (end == MarkerSyntax.UNFINISHED && !finished) {
@@ -67,7 +69,7 @@ public final class CitationStream {
                 break;
             }
             if (end < 0) {
-                open = unsent.indexOf(String.valueOf(MarkerSyntax.OPEN), open + 1);
+                open = unsent.indexOf(OPEN, open + 1);
                 continue;
             }
             String marker = unsent.substring(open, end);
@@ -77,7 +79,7 @@ public final class CitationStream {
                 cited(pieces, marker, source.get());
                 plainFrom = end;
             }
-            open = unsent.indexOf(String.valueOf(MarkerSyntax.OPEN), end);
+            open = unsent.indexOf(OPEN, end);
         }
         if (!finished && sendTo == unsent.length() && sendTo > plainFrom && Character.isHighSurrogate(unsent.charAt(sendTo - 1))) {
             sendTo--;
