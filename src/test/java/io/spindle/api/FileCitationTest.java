@@ -1,0 +1,27 @@
+package io.spindle.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spindle.testing.OpenAiSchemas;
+import org.junit.jupiter.api.Test;
+
+class FileCitationTest {
+    // the annotation of recordings run-file-search-streaming.json (message completed and message delta)
+    private static final FileCitation RECORDED = new FileCitation("【4:0†favorite_foods.txt】", 29, 53, "file-CyHtsk7XAWdRabQUBYRjCu");
+
+    @Test
+    void storedShapeIsTheRecordedOneKeyForKey() {
+        assertThat(Json.write(RECORDED.json())).isEqualTo("{\"type\":\"file_citation\",\"text\":\"【4:0†favorite_foods.txt】\","
+                + "\"start_index\":29,\"end_index\":53,\"file_citation\":{\"file_id\":\"file-CyHtsk7XAWdRabQUBYRjCu\"}}");
+        assertThat(Json.write(RECORDED)).as("Jackson writes the record as its stored shape").isEqualTo(Json.write(RECORDED.json()));
+        OpenAiSchemas.assertValid("MessageContentTextAnnotationsFileCitationObject", RECORDED.json());
+    }
+
+    @Test
+    void deltaShapeIsTheRecordedOneWithItsIndexAndEmptyQuote() {
+        assertThat(Json.write(RECORDED.delta(0))).isEqualTo("{\"index\":0,\"type\":\"file_citation\",\"text\":\"【4:0†favorite_foods.txt】\","
+                + "\"start_index\":29,\"end_index\":53,\"file_citation\":{\"file_id\":\"file-CyHtsk7XAWdRabQUBYRjCu\",\"quote\":\"\"}}");
+        assertThat(RECORDED.delta(3).get("index").asInt()).isEqualTo(3);
+        OpenAiSchemas.assertValid("MessageDeltaContentTextAnnotationsFileCitationObject", RECORDED.delta(3));
+    }
+}
