@@ -190,6 +190,8 @@ public final class StreamReplay {
         messages.put(id, replaced);
     }
 
+    private final Set<String> annotationsSeen = new HashSet<>();
+
     private void messageDelta(String id, JsonNode delta) {
         ObjectNode snapshot = messages.get(id);
         if (snapshot == null) {
@@ -203,11 +205,17 @@ public final class StreamReplay {
             boolean first = partsSeen.add(key);
             if (part.path("type").asText().equals("text")) {
                 JsonNode annotations = part.path("text").path("annotations");
-                if (first && !(annotations.isArray() && annotations.isEmpty())) {
-                    throw new AssertionError("the first text delta of a part must carry \"annotations\": [], got " + part);
+                if (first && !annotations.isArray()) {
+                    throw new AssertionError("the first text delta of a part must carry \"annotations\" ([] or new ones), got " + part);
                 }
-                if (!first && part.path("text").has("annotations")) {
-                    throw new AssertionError("a later text delta of a part re-sends annotations: " + part);
+                if (!first && part.path("text").has("annotations") && annotations.isEmpty()) {
+                    throw new AssertionError("a later text delta of a part re-sends \"annotations\": [] " + part);
+                }
+                for (JsonNode a : annotations) {
+                    // merged by index: an annotation sent twice would have its start and end indices summed
+                    if (!a.path("index").isIntegralNumber() || !annotationsSeen.add(key + "/" + a.path("index").asInt())) {
+                        throw new AssertionError("an annotation without a new numeric index (the SDKs would merge it into another): " + part);
+                    }
                 }
             }
         }
@@ -255,8 +263,9 @@ public final class StreamReplay {
                 throw new AssertionError("a tool call delta without a numeric index: " + call);
             }
             boolean first = callsSeen.add(id + "/" + call.path("index").asInt());
-            if (first && !(call.hasNonNull("id") && call.hasNonNull("type") && call.path("function").hasNonNull("name"))) {
-                throw new AssertionError("the first delta of a tool call must carry id, type and function.name: " + call);
+            boolean function = call.path("type").asText().equals("function");
+            if (first && !(call.hasNonNull("id") && call.hasNonNull("type") && (!function || call.path("function").hasNonNull("name")))) {
+                throw new AssertionError("the first delta of a tool call must carry id, type (and a function's name): " + call);
             }
             if (!first && (call.has("id") || call.path("function").has("name"))) {
                 throw new AssertionError("a later delta of a tool call re-sends id or name (the SDKs would concatenate them): " + call);

@@ -35,7 +35,7 @@ public record FileSearchOutput(List<Hit> results, List<CitationSource> sources, 
      * text, results separated by a blank line; or a short note when nothing was kept.
      */
     public static FileSearchOutput of(String model, Integer maxNumResults, int search, List<Hit> hits) {
-        int limit = Objects.requireNonNullElseGet(maxNumResults, () -> gpt35(model) ? GPT_35_MAX_NUM_RESULTS : MAX_NUM_RESULTS);
+        int limit = maxResults(model, maxNumResults);
         int budget = gpt35(model) ? GPT_35_TOKEN_BUDGET : TOKEN_BUDGET;
         List<Hit> kept = new ArrayList<>();
         List<CitationSource> sources = new ArrayList<>();
@@ -57,6 +57,11 @@ public record FileSearchOutput(List<Hit> results, List<CitationSource> sources, 
         }
         String text = !shown.isEmpty() ? String.join("\n\n", shown) : hits.isEmpty() ? NOTHING_FOUND : TOO_LONG;
         return new FileSearchOutput(List.copyOf(kept), List.copyOf(sources), text);
+    }
+
+    /** How many results a search keeps at most: {@code maxNumResults}, or by default 20 (5 for gpt-3.5 models). */
+    public static int maxResults(String model, Integer maxNumResults) {
+        return Objects.requireNonNullElseGet(maxNumResults, () -> gpt35(model) ? GPT_35_MAX_NUM_RESULTS : MAX_NUM_RESULTS);
     }
 
     /** What the run's system prompt says when file_search is offered: when to search, and how to cite. */

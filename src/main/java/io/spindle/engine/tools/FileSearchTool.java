@@ -97,7 +97,7 @@ public final class FileSearchTool implements BuiltInTool {
         List<FileSearchOutput.Hit> found = hits.stream().map(h -> new FileSearchOutput.Hit(h.fileId(), h.fileName(), h.score(),
                 Json.tree(h.attributes()), h.text())).toList();
         FileSearchOutput output = FileSearchOutput.of(run.run().model(), maxResults, call.search(), found);
-        List<ToolCall.FileSearch.Result> results = output.hits().stream()
+        List<ToolCall.FileSearch.Result> results = output.results().stream()
                 .map(h -> new ToolCall.FileSearch.Result(h.fileId(), h.fileName(), h.score(), h.attributes(), h.text())).toList();
         return call.withResults(results, output.text());
     }
