@@ -1,6 +1,7 @@
 package io.spindle;
 
 import io.helidon.webserver.WebServer;
+import io.spindle.engine.FileSearchStores;
 import io.spindle.engine.Ingestion;
 import io.spindle.engine.RunEngine;
 import io.spindle.engine.tools.BuiltInTools;
@@ -82,24 +83,24 @@ public final class Spindle implements AutoCloseable {
         checkPortFree(settings);
         Opened opened = new Opened();
         try {
-            Database db = openDatabase(settings);
-            Store store = opened.add(new JdbcStore(db));
+            Database db = opened.add(openDatabase(settings));
             FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
             Settings.Upstream up = settings.upstream();
             ChatClient chat = opened.add(new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(),
                     up.retryBase(), up.maxLineBytes(), up.maxAnswerChars())));
             Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
-            VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock);
             Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
+            VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock, embedder.modelName());
+            Store store = new JdbcStore(db, vectorStores);
             Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
                     settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
             IndexFollower index = opened.add(openIndex(settings, embedder, new ChunkRepository(db)));
             VectorStoreSearch search = new VectorStoreSearch(vectorStores, index, embedder);
             BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search)));
             RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), tools, cluster, settings, clock);
-            Runs runs = new Runs(store, engine, settings.runs().expiry(), clock);
-            WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, ingestion, embedder.modelName()),
-                    runs, search, clock);
+            FileSearchStores fileSearch = new FileSearchStores(vectorStores, files, ingestion);
+            Runs runs = new Runs(store, engine, fileSearch, settings.runs().expiry(), clock);
+            WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, search, clock);
             opened.add(server::stop);
             // Only now, with the port ours, does this node claim work: a refused start never touches the runs of a
             // live node with the same id (closing an engine that never started hands nothing back).

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Create and modify assistant bodies, with the spec's limits and the live API's defaults. */
@@ -16,11 +17,12 @@ public final class AssistantRequest {
 
     private AssistantRequest() {}
 
-    public static AssistantObject create(JsonNode json, String id, long now) {
+    public static WithInlineStore<AssistantObject> create(JsonNode json, String id, long now) {
         Body b = Body.of(json, KEYS);
         String model = b.requiredString("model", 256);
         JsonNode tools = orDefault(Tools.tools(b, "tools", 128), Json.array());
-        return new AssistantObject(id, now,
+        Tools.Resources resources = Tools.resources(b, "tool_resources");
+        return new WithInlineStore<>(new AssistantObject(id, now,
                 b.string("name", 256),
                 b.string("description", 512),
                 model,
@@ -29,13 +31,13 @@ public final class AssistantRequest {
                 orDefault(b.number("top_p", 0, 1), 1.0),
                 orDefault(b.number("temperature", 0, 2), 1.0),
                 b.choice("reasoning_effort", REASONING_EFFORTS),
-                Tools.withToolDefaults(Tools.resources(b, "tool_resources"), tools),
+                Tools.withToolDefaults(resources.json(), tools),
                 orDefault(b.metadata("metadata"), Map.of()),
-                orDefault(Tools.responseFormat(b, "response_format"), AUTO));
+                orDefault(Tools.responseFormat(b, "response_format"), AUTO)), resources.newStore());
     }
 
     /** Applies a modify body: a key that is present replaces the value (null restores the default). */
-    public static AssistantObject modify(AssistantObject a, JsonNode json) {
+    public static WithInlineStore<AssistantObject> modify(AssistantObject a, JsonNode json) {
         Body b = Body.of(json, KEYS);
         String model = b.has("model") ? b.requiredString("model", 256) : a.model();
         String name = b.has("name") ? b.string("name", 256) : a.name();
@@ -45,11 +47,13 @@ public final class AssistantRequest {
         Double topP = b.has("top_p") ? orDefault(b.number("top_p", 0, 1), 1.0) : a.topP();
         Double temperature = b.has("temperature") ? orDefault(b.number("temperature", 0, 2), 1.0) : a.temperature();
         String effort = b.has("reasoning_effort") ? b.choice("reasoning_effort", REASONING_EFFORTS) : a.reasoningEffort();
-        JsonNode resources = b.has("tool_resources") ? Tools.resources(b, "tool_resources") : a.toolResources();
+        Optional<Tools.Resources> changed = b.has("tool_resources") ? Optional.of(Tools.resources(b, "tool_resources")) : Optional.empty();
+        JsonNode resources = changed.<JsonNode>map(Tools.Resources::json).orElse(a.toolResources());
         Map<String, String> metadata = b.has("metadata") ? orDefault(b.metadata("metadata"), Map.of()) : a.metadata();
         JsonNode format = b.has("response_format") ? orDefault(Tools.responseFormat(b, "response_format"), AUTO) : a.responseFormat();
-        return new AssistantObject(a.id(), a.createdAt(), name, description, model, instructions, tools, topP, temperature,
-                effort, Tools.withToolDefaults(resources, tools), metadata, format);
+        return new WithInlineStore<>(new AssistantObject(a.id(), a.createdAt(), name, description, model, instructions, tools, topP,
+                temperature, effort, Tools.withToolDefaults(resources, tools), metadata, format),
+                changed.flatMap(Tools.Resources::newStore));
     }
 
     static <T> T orDefault(T value, T fallback) {

@@ -3,7 +3,10 @@ package io.spindle.api;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code object: "thread.message"}. The live REST API left out {@code status}, {@code incomplete_details},
@@ -30,6 +33,19 @@ public record MessageObject(
     @JsonProperty("object")
     public String object() {
         return "thread.message";
+    }
+
+    /** The files attached for file_search, each once, in order: they belong in the thread's vector store. */
+    public List<String> fileSearchFileIds() {
+        Set<String> ids = new LinkedHashSet<>();
+        for (JsonNode attachment : attachments) {
+            for (JsonNode tool : attachment.path("tools")) {
+                if (tool.path("type").asText().equals("file_search")) {
+                    ids.add(attachment.path("file_id").asText());
+                }
+            }
+        }
+        return List.copyOf(ids);
     }
 
     public MessageObject withContent(JsonNode newContent) {

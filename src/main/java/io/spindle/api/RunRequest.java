@@ -91,7 +91,7 @@ public final class RunRequest {
         ThreadRequest.Parsed thread = threadJson == null
                 ? ThreadRequest.createNested(Json.object(), "thread")
                 : ThreadRequest.createNested(threadJson, b.param("thread"));
-        return parse(b, null, List.of(), thread, Tools.resources(b, "tool_resources"));
+        return parse(b, null, List.of(), thread, Tools.runResources(b, "tool_resources"));
     }
 
     private static Parsed parse(Body b, String additionalInstructions, List<MessageRequest.Parsed> additionalMessages,

@@ -4,14 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Create and modify thread bodies. */
 public final class ThreadRequest {
     private static final int MAX_MESSAGES = 1000;
 
-    /** A new thread with its initial messages, in the order given. */
-    public record Parsed(Map<String, String> metadata, JsonNode toolResources, List<MessageRequest.Parsed> messages) {
+    /** A new thread with its initial messages, in the order given, and the vector store its tool_resources create. */
+    public record Parsed(Map<String, String> metadata, JsonNode toolResources, Optional<VectorStoreRequest.InlineStore> newStore,
+                         List<MessageRequest.Parsed> messages) {
 
         public ThreadObject toThread(String id, long now) {
             return new ThreadObject(id, now, metadata, toolResources);
@@ -37,15 +39,17 @@ public final class ThreadRequest {
                 messages.add(MessageRequest.parseNested(items.get(i), b.param("messages") + "[" + i + "]"));
             }
         }
-        JsonNode resources = Tools.resources(b, "tool_resources");
-        return new Parsed(AssistantRequest.orDefault(b.metadata("metadata"), Map.of()),
-                resources != null ? resources : Json.object(), messages);
+        Tools.Resources resources = Tools.resources(b, "tool_resources");
+        return new Parsed(AssistantRequest.orDefault(b.metadata("metadata"), Map.of()), resources.json(), resources.newStore(), messages);
     }
 
-    public static ThreadObject modify(ThreadObject t, JsonNode json) {
+    public static WithInlineStore<ThreadObject> modify(ThreadObject t, JsonNode json) {
         Body b = Body.of(json, Set.of("tool_resources", "metadata"));
         Map<String, String> metadata = b.has("metadata") ? AssistantRequest.orDefault(b.metadata("metadata"), Map.of()) : t.metadata();
-        JsonNode resources = b.has("tool_resources") ? AssistantRequest.orDefault(Tools.resources(b, "tool_resources"), Json.object()) : t.toolResources();
-        return new ThreadObject(t.id(), t.createdAt(), metadata, resources);
+        if (!b.has("tool_resources")) {
+            return new WithInlineStore<>(new ThreadObject(t.id(), t.createdAt(), metadata, t.toolResources()), Optional.empty());
+        }
+        Tools.Resources resources = Tools.resources(b, "tool_resources");
+        return new WithInlineStore<>(new ThreadObject(t.id(), t.createdAt(), metadata, resources.json()), resources.newStore());
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -103,29 +104,55 @@ public final class Tools {
     }
 
     /**
-     * The normalised {@code tool_resources} at {@code key}: {@code code_interpreter.file_ids} (at most 20)
-     * and {@code file_search.vector_store_ids} (at most 1). Returns null when absent.
+     * {@code tool_resources} of an assistant or thread at {@code key}, normalised: {@code code_interpreter.file_ids}
+     * (at most 20) and {@code file_search.vector_store_ids} (at most 1), or {@code file_search.vector_stores} (at most
+     * 1), a store to create whose id then stands in {@code vector_store_ids}. {@code {}} when absent or null.
      */
-    public static ObjectNode resources(Body body, String key) {
+    public static Resources resources(Body body, String key) {
+        return parse(body, key, true);
+    }
+
+    /** The {@code tool_resources} of a create-thread-and-run body, for its run: ids only, no store is created. */
+    public static ObjectNode runResources(Body body, String key) {
+        return parse(body, key, false).json();
+    }
+
+    /** Parsed {@code tool_resources}, and the vector store they ask to create. */
+    public record Resources(ObjectNode json, Optional<VectorStoreRequest.InlineStore> newStore) {}
+
+    private static Resources parse(Body body, String key, boolean inlineStores) {
         Body res = body.object(key, Set.of("code_interpreter", "file_search"));
-        if (res == null) {
-            return null;
-        }
         ObjectNode out = Json.object();
+        if (res == null) {
+            return new Resources(out, Optional.empty());
+        }
         Body ci = res.object("code_interpreter", Set.of("file_ids"));
         if (ci != null) {
             out.putObject("code_interpreter").set("file_ids", ids(ci, "file_ids", 20, Ids.FILE));
         }
-        Body fs = res.object("file_search", Set.of("vector_store_ids", "vector_stores"));
+        Optional<VectorStoreRequest.InlineStore> newStore = Optional.empty();
+        Body fs = res.object("file_search", inlineStores ? Set.of("vector_store_ids", "vector_stores") : Set.of("vector_store_ids"));
         if (fs != null) {
-            if (fs.has("vector_stores")) {
-                throw ApiException.invalid("Creating vector stores through '" + fs.param("vector_stores")
-                        + "' is not supported by this server yet; create the vector store first and pass 'vector_store_ids'.",
-                        fs.param("vector_stores"), "unsupported_parameter");
+            ArrayNode ids = ids(fs, "vector_store_ids", 1, Ids.VECTOR_STORE);
+            newStore = inlineStore(fs);
+            if (newStore.isPresent()) {
+                if (!ids.isEmpty()) {
+                    throw ApiException.invalid("Invalid '" + fs.param("vector_stores") + "': 'vector_store_ids' and 'vector_stores' "
+                            + "cannot both be given; there can be a maximum of 1 vector store.", fs.param("vector_stores"), "invalid_value");
+                }
+                ids.add(newStore.get().id());
             }
-            out.putObject("file_search").set("vector_store_ids", ids(fs, "vector_store_ids", 1, Ids.VECTOR_STORE));
+            out.putObject("file_search").set("vector_store_ids", ids);
         }
-        return out;
+        return new Resources(out, newStore);
+    }
+
+    private static Optional<VectorStoreRequest.InlineStore> inlineStore(Body fileSearch) {
+        List<JsonNode> items = fileSearch.array("vector_stores", 0, 1);
+        if (items == null || items.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(VectorStoreRequest.inline(items.getFirst(), fileSearch.param("vector_stores") + "[0]"));
     }
 
     private static ArrayNode ids(Body body, String key, int max, String prefix) {

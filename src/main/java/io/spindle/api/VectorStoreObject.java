@@ -25,6 +25,11 @@ public record VectorStoreObject(String id, long createdAt, String name, String d
     @JsonPropertyOrder({"anchor", "days"})
     public record ExpiresAfter(String anchor, int days) {
         public static final String LAST_ACTIVE_AT = "last_active_at";
+        /**
+         * The policy of the stores a thread makes (through tool_resources or a message attachment): OpenAI's docs, "Vector stores
+         * created using thread helpers … have a default expiration policy of 7 days" after last use.
+         */
+        public static final ExpiresAfter THREAD_HELPER = new ExpiresAfter(LAST_ACTIVE_AT, 7);
 
         /** When a store last used at {@code lastActiveAt} expires. */
         public long expiresAt(long lastActiveAt) {
@@ -35,6 +40,13 @@ public record VectorStoreObject(String id, long createdAt, String name, String d
     @JsonProperty("object")
     public String object() {
         return "vector_store";
+    }
+
+    /** A store as created at {@code now}: no files yet, last active now, expiring by its policy (none when null). */
+    public static VectorStoreObject created(String id, long now, String name, String description, ExpiresAfter policy,
+                                            Map<String, String> metadata) {
+        return new VectorStoreObject(id, now, name, description, 0, FileCounts.NONE, "completed", policy,
+                policy == null ? null : policy.expiresAt(now), now, metadata);
     }
 
     /** The store as it is now: what its files and its use say, over what the row keeps. */

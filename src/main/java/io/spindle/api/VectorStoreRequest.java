@@ -16,6 +16,8 @@ import java.util.Set;
 public final class VectorStoreRequest {
     public static final int MAX_FILE_IDS = 500;
     public static final int MAX_BATCH_FILES = 2_000;
+    /** The spec's limit for stores created before Nov 2025 (later ones: 100,000,000); request bodies bound it anyway. */
+    public static final int MAX_INLINE_FILE_IDS = 10_000;
     private static final int MAX_ATTRIBUTES = 16;
     private static final int ATTRIBUTE_KEY_LENGTH = 64;
     private static final int ATTRIBUTE_VALUE_LENGTH = 512;
@@ -28,6 +30,12 @@ public final class VectorStoreRequest {
 
     /** A file to attach: its id, how to cut it, and its attributes ({@code {}} when none). */
     public record NewFile(String fileId, ChunkingStrategy chunkingStrategy, ObjectNode attributes) {}
+
+    /**
+     * A vector store an assistant or thread creates through {@code tool_resources.file_search.vector_stores[0]}. Its id
+     * is chosen when parsed, so that the owner's {@code vector_store_ids} can name it.
+     */
+    public record InlineStore(String id, List<NewFile> files, Map<String, String> metadata) {}
 
     /** {@code POST /vector_stores}. */
     public record Create(String name, String description, VectorStoreObject.ExpiresAfter expiresAfter,
@@ -42,11 +50,23 @@ public final class VectorStoreRequest {
 
     public static Create create(JsonNode json) {
         Body body = Body.of(json, Set.of("file_ids", "name", "description", "expires_after", "chunking_strategy", "metadata"));
-        List<String> ids = fileIds(body, "file_ids", 0, MAX_FILE_IDS);
-        ChunkingStrategy chunking = ChunkingStrategy.parse(body, "chunking_strategy");
-        List<NewFile> files = ids.stream().map(id -> new NewFile(id, chunking, Json.object())).toList();
+        List<NewFile> files = filesToChunk(body, MAX_FILE_IDS);
         return new Create(body.string("name", NAME_LENGTH), body.string("description", DESCRIPTION_LENGTH),
                 expiresAfter(body), metadata(body), files);
+    }
+
+    /** One item of {@code tool_resources.file_search.vector_stores}, found at {@code param}. */
+    public static InlineStore inline(JsonNode item, String param) {
+        Body body = Body.nested(item, param, Set.of("file_ids", "chunking_strategy", "metadata"));
+        List<NewFile> files = filesToChunk(body, MAX_INLINE_FILE_IDS);
+        return new InlineStore(Ids.vectorStore(), files, metadata(body));
+    }
+
+    /** {@code file_ids}, each to be cut with the body's {@code chunking_strategy}. */
+    private static List<NewFile> filesToChunk(Body body, int maxFiles) {
+        List<String> ids = fileIds(body, "file_ids", 0, maxFiles);
+        ChunkingStrategy chunking = ChunkingStrategy.parse(body, "chunking_strategy");
+        return ids.stream().map(id -> new NewFile(id, chunking, Json.object())).toList();
     }
 
     public static Update update(JsonNode json) {

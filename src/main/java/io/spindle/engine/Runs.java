@@ -11,13 +11,16 @@ import io.spindle.api.RunRequest;
 import io.spindle.api.RunStepObject;
 import io.spindle.api.ThreadObject;
 import io.spindle.api.ToolCall;
+import io.spindle.store.NewVectorStore;
 import io.spindle.store.RunChange;
 import io.spindle.store.Store;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * What clients do to runs: create (on a thread, or with a new thread), cancel, submit tool outputs,
@@ -26,12 +29,14 @@ import java.util.function.Function;
 public final class Runs {
     private final Store store;
     private final RunEngine engine;
+    private final FileSearchStores fileSearch;
     private final Duration expiry;
     private final InstantSource clock;
 
-    public Runs(Store store, RunEngine engine, Duration expiry, InstantSource clock) {
+    public Runs(Store store, RunEngine engine, FileSearchStores fileSearch, Duration expiry, InstantSource clock) {
         this.store = store;
         this.engine = engine;
+        this.fileSearch = fileSearch;
         this.expiry = expiry;
         this.clock = clock;
     }
@@ -47,8 +52,14 @@ public final class Runs {
         AssistantObject assistant = assistant(project, request.assistantId());
         long now = now();
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
-        return start(project, request.stream(), run, null, () ->
-                store.insertRun(project, run, null, messages(request.additionalMessages(), thread.id(), now)));
+        List<MessageObject> messages = messages(request.additionalMessages(), thread.id(), now);
+        fileSearch.checkAttachments(project, messages, "additional_messages");
+        Started started = start(project, request.stream(), run, () -> {
+            store.insertRun(project, run, messages);
+            return Optional.empty();
+        });
+        fileSearch.queued(Optional.empty(), messages);
+        return started;
     }
 
     /** A new thread and its first run; the stream begins with {@code thread.created}. */
@@ -57,23 +68,28 @@ public final class Runs {
         long now = now();
         ThreadObject thread = request.thread().toThread(Ids.thread(), now);
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
-        return start(project, request.stream(), run, thread, () ->
-                store.insertRun(project, run, thread, messages(request.thread().messages(), thread.id(), now)));
+        List<MessageObject> messages = messages(request.thread().messages(), thread.id(), now);
+        Optional<NewVectorStore> newStore = fileSearch.forThread(project, request.thread().newStore(), now);
+        fileSearch.checkAttachments(project, messages, "thread.messages");
+        Started started = start(project, request.stream(), run, () ->
+                Optional.of(store.insertThreadAndRun(project, thread, newStore, messages, run)));
+        fileSearch.queued(newStore, messages);
+        return started;
     }
 
-    private Started start(String project, boolean stream, RunObject run, ThreadObject newThread, Runnable insert) {
+    /** Writes the run ({@code insert} returns the thread it created, if any) and announces it. */
+    private Started start(String project, boolean stream, RunObject run, Supplier<Optional<ThreadObject>> insert) {
         RunEvents.Subscription subscription = stream ? engine.events().subscribe(run.id(), true) : null;
+        Optional<ThreadObject> newThread;
         try {
-            insert.run();
+            newThread = insert.get();
         } catch (RuntimeException e) {
             if (subscription != null) {
                 subscription.close();
             }
             throw e;
         }
-        if (newThread != null) {
-            engine.events().publish(project, run, new RunEvents.Event("thread.created", newThread));
-        }
+        newThread.ifPresent(thread -> engine.events().publish(project, run, new RunEvents.Event("thread.created", thread)));
         engine.events().publish(project, run, new RunEvents.Event("thread.run.created", run));
         engine.events().publish(project, run, new RunEvents.Event("thread.run.queued", run));
         engine.wake();

@@ -11,7 +11,7 @@ import io.spindle.Settings;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.engine.Runs;
-import io.spindle.engine.Ingestion;
+import io.spindle.engine.FileSearchStores;
 import io.spindle.search.EmbeddingException;
 import io.spindle.search.VectorStoreSearch;
 import io.spindle.store.FileRepository;
@@ -62,8 +62,8 @@ public final class ApiServer {
         return Duration.ofMillis(Math.max(1_000, idleTimeout.toMillis() / 4));
     }
 
-    /** What the vector store routes work with: the stores, their ingestion, and the model new stores are embedded with. */
-    public record VectorStores(VectorStoreRepository repository, Ingestion ingestion, String embeddingModel) {}
+    /** What the vector store routes work with: the stores, and the way files go into them. */
+    public record VectorStores(VectorStoreRepository repository, FileSearchStores fileSearch) {}
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, VectorStores vectorStores,
                        Runs runs, VectorStoreSearch search, InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
@@ -83,11 +83,11 @@ public final class ApiServer {
                 .register("/v1",
                         // before ThreadRoutes: POST /threads/runs must not read as POST /threads/{thread_id}
                         new RunRoutes(store, runs, settings.runs().pollAfterMillis()),
-                        new AssistantRoutes(store, clock),
-                        new ThreadRoutes(store, clock),
-                        new MessageRoutes(store, clock),
+                        new AssistantRoutes(store, vectorStores.fileSearch(), clock),
+                        new ThreadRoutes(store, vectorStores.fileSearch(), clock),
+                        new MessageRoutes(store, vectorStores.fileSearch(), clock),
                         new FileRoutes(files, clock, settings.maxFileBytes()),
-                        new VectorStoreRoutes(vectorStores.repository(), files, vectorStores.ingestion(), vectorStores.embeddingModel(), clock),
+                        new VectorStoreRoutes(vectorStores.repository(), vectorStores.fileSearch(), clock),
                         new VectorStoreSearchRoutes(search))
                 .any(Http::notFound)
                 .error(ApiException.class, Errors::api)

@@ -9,16 +9,23 @@ import io.spindle.api.AssistantObject;
 import io.spindle.api.AssistantRequest;
 import io.spindle.api.DeletedObject;
 import io.spindle.api.Ids;
+import io.spindle.api.WithInlineStore;
+import io.spindle.engine.FileSearchStores;
+import io.spindle.store.NewVectorStore;
 import io.spindle.store.Store;
 import java.time.InstantSource;
+import java.util.List;
+import java.util.Optional;
 
 /** {@code /v1/assistants}: create, list, retrieve, modify, delete. */
 final class AssistantRoutes implements HttpService {
     private final Store store;
+    private final FileSearchStores fileSearch;
     private final InstantSource clock;
 
-    AssistantRoutes(Store store, InstantSource clock) {
+    AssistantRoutes(Store store, FileSearchStores fileSearch, InstantSource clock) {
         this.store = store;
+        this.fileSearch = fileSearch;
         this.clock = clock;
     }
 
@@ -34,9 +41,13 @@ final class AssistantRoutes implements HttpService {
     }
 
     private void create(ServerRequest req, ServerResponse res) {
-        AssistantObject assistant = AssistantRequest.create(Http.body(req), Ids.assistant(), clock.instant().getEpochSecond());
-        store.insertAssistant(Http.project(req), assistant);
-        Http.send(req, res, assistant);
+        String project = Http.project(req);
+        long now = clock.instant().getEpochSecond();
+        WithInlineStore<AssistantObject> created = AssistantRequest.create(Http.body(req), Ids.assistant(), now);
+        Optional<NewVectorStore> newStore = fileSearch.forAssistant(project, created.newStore(), now);
+        store.insertAssistant(project, created.object(), newStore);
+        fileSearch.queued(newStore, List.of());
+        Http.send(req, res, created.object());
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -48,11 +59,14 @@ final class AssistantRoutes implements HttpService {
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
-        AssistantObject modified = AssistantRequest.modify(find(req), Http.body(req));
-        if (!store.updateAssistant(Http.project(req), modified)) {
-            throw ApiException.notFound("assistant", modified.id());
+        String project = Http.project(req);
+        WithInlineStore<AssistantObject> modified = AssistantRequest.modify(find(req), Http.body(req));
+        Optional<NewVectorStore> newStore = fileSearch.forAssistant(project, modified.newStore(), clock.instant().getEpochSecond());
+        if (!store.updateAssistant(project, modified.object(), newStore)) {
+            throw ApiException.notFound("assistant", modified.object().id());
         }
-        Http.send(req, res, modified);
+        fileSearch.queued(newStore, List.of());
+        Http.send(req, res, modified.object());
     }
 
     private void delete(ServerRequest req, ServerResponse res) {

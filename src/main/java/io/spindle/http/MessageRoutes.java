@@ -9,16 +9,22 @@ import io.spindle.api.DeletedObject;
 import io.spindle.api.Ids;
 import io.spindle.api.MessageObject;
 import io.spindle.api.MessageRequest;
+import io.spindle.api.StoredJson;
+import io.spindle.engine.FileSearchStores;
 import io.spindle.store.Store;
 import java.time.InstantSource;
+import java.util.List;
+import java.util.Optional;
 
 /** {@code /v1/threads/{thread_id}/messages}: create, list, retrieve, modify, delete. */
 final class MessageRoutes implements HttpService {
     private final Store store;
+    private final FileSearchStores fileSearch;
     private final InstantSource clock;
 
-    MessageRoutes(Store store, InstantSource clock) {
+    MessageRoutes(Store store, FileSearchStores fileSearch, InstantSource clock) {
         this.store = store;
+        this.fileSearch = fileSearch;
         this.clock = clock;
     }
 
@@ -37,7 +43,11 @@ final class MessageRoutes implements HttpService {
         String threadId = ThreadRoutes.existingId(store, req);
         MessageRequest.Parsed parsed = MessageRequest.parse(Http.body(req));
         MessageObject message = parsed.toMessage(Ids.message(), threadId, clock.instant().getEpochSecond());
-        Http.send(req, res, store.insertMessage(Http.project(req), message));
+        String project = Http.project(req);
+        fileSearch.checkAttachments(project, List.of(message), "attachments");
+        StoredJson stored = store.insertMessage(project, message);
+        fileSearch.queued(Optional.empty(), List.of(message));
+        Http.send(req, res, stored);
     }
 
     private void list(ServerRequest req, ServerResponse res) {

@@ -10,17 +10,23 @@ import io.spindle.api.Ids;
 import io.spindle.api.MessageObject;
 import io.spindle.api.ThreadObject;
 import io.spindle.api.ThreadRequest;
+import io.spindle.api.WithInlineStore;
+import io.spindle.engine.FileSearchStores;
+import io.spindle.store.NewVectorStore;
 import io.spindle.store.Store;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Optional;
 
 /** {@code /v1/threads}: create (with initial messages), retrieve, modify, delete. There is no list. */
 final class ThreadRoutes implements HttpService {
     private final Store store;
+    private final FileSearchStores fileSearch;
     private final InstantSource clock;
 
-    ThreadRoutes(Store store, InstantSource clock) {
+    ThreadRoutes(Store store, FileSearchStores fileSearch, InstantSource clock) {
         this.store = store;
+        this.fileSearch = fileSearch;
         this.clock = clock;
     }
 
@@ -35,14 +41,18 @@ final class ThreadRoutes implements HttpService {
     }
 
     private void create(ServerRequest req, ServerResponse res) {
+        String project = Http.project(req);
         ThreadRequest.Parsed parsed = ThreadRequest.create(Http.body(req));
         long now = clock.instant().getEpochSecond();
         ThreadObject thread = parsed.toThread(Ids.thread(), now);
         List<MessageObject> messages = parsed.messages().stream()
                 .map(m -> m.toMessage(Ids.message(), thread.id(), now))
                 .toList();
-        store.insertThread(Http.project(req), thread, messages);
-        Http.send(req, res, thread);
+        Optional<NewVectorStore> newStore = fileSearch.forThread(project, parsed.newStore(), now);
+        fileSearch.checkAttachments(project, messages, "messages");
+        ThreadObject stored = store.insertThread(project, thread, newStore, messages);
+        fileSearch.queued(newStore, messages);
+        Http.send(req, res, stored);
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
@@ -50,11 +60,14 @@ final class ThreadRoutes implements HttpService {
     }
 
     private void modify(ServerRequest req, ServerResponse res) {
-        ThreadObject modified = ThreadRequest.modify(find(req), Http.body(req));
-        if (!store.updateThread(Http.project(req), modified)) {
-            throw ApiException.notFound("thread", modified.id());
+        String project = Http.project(req);
+        WithInlineStore<ThreadObject> modified = ThreadRequest.modify(find(req), Http.body(req));
+        Optional<NewVectorStore> newStore = fileSearch.forThread(project, modified.newStore(), clock.instant().getEpochSecond());
+        if (!store.updateThread(project, modified.object(), newStore)) {
+            throw ApiException.notFound("thread", modified.object().id());
         }
-        Http.send(req, res, modified);
+        fileSearch.queued(newStore, List.of());
+        Http.send(req, res, modified.object());
     }
 
     private void delete(ServerRequest req, ServerResponse res) {

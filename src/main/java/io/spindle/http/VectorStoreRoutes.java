@@ -6,7 +6,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
 import io.spindle.api.DeletedObject;
-import io.spindle.api.FileObject;
 import io.spindle.api.Ids;
 import io.spindle.api.ListQuery;
 import io.spindle.api.VectorStoreFileBatchObject;
@@ -14,9 +13,7 @@ import io.spindle.api.VectorStoreFileContent;
 import io.spindle.api.VectorStoreFileObject;
 import io.spindle.api.VectorStoreObject;
 import io.spindle.api.VectorStoreRequest;
-import io.spindle.engine.Ingestion;
-import io.spindle.ingest.TextExtraction;
-import io.spindle.store.FileRepository;
+import io.spindle.engine.FileSearchStores;
 import io.spindle.store.VectorStoreRepository;
 import java.time.InstantSource;
 import java.util.List;
@@ -28,17 +25,12 @@ final class VectorStoreRoutes implements HttpService {
     private static final String BATCH = STORE + "/file_batches/{batch_id}";
 
     private final VectorStoreRepository stores;
-    private final FileRepository files;
-    private final Ingestion ingestion;
-    private final String embeddingModel;
+    private final FileSearchStores fileSearch;
     private final InstantSource clock;
 
-    VectorStoreRoutes(VectorStoreRepository stores, FileRepository files, Ingestion ingestion, String embeddingModel,
-                      InstantSource clock) {
+    VectorStoreRoutes(VectorStoreRepository stores, FileSearchStores fileSearch, InstantSource clock) {
         this.stores = stores;
-        this.files = files;
-        this.ingestion = ingestion;
-        this.embeddingModel = embeddingModel;
+        this.fileSearch = fileSearch;
         this.clock = clock;
     }
 
@@ -71,19 +63,8 @@ final class VectorStoreRoutes implements HttpService {
     }
 
     private void create(ServerRequest req, ServerResponse res) {
-        String project = Http.project(req);
         VectorStoreRequest.Create request = VectorStoreRequest.create(Http.body(req));
-        checkFiles(project, request.files(), "file_ids");
-        long now = clock.instant().getEpochSecond();
-        VectorStoreObject.ExpiresAfter policy = request.expiresAfter();
-        VectorStoreObject store = new VectorStoreObject(Ids.vectorStore(), now, request.name(), request.description(), 0,
-                VectorStoreObject.FileCounts.NONE, "completed", policy, policy == null ? null : policy.expiresAt(now), now,
-                request.metadata());
-        VectorStoreObject created = stores.create(project, store, embeddingModel, request.files());
-        if (!request.files().isEmpty()) {
-            ingestion.wake();
-        }
-        Http.send(req, res, created);
+        Http.send(req, res, fileSearch.create(Http.project(req), request, clock.instant().getEpochSecond()));
     }
 
     private void list(ServerRequest req, ServerResponse res) {
@@ -114,9 +95,9 @@ final class VectorStoreRoutes implements HttpService {
         String id = storeId(req);
         VectorStoreRequest.NewFile file = VectorStoreRequest.file(Http.body(req));
         requireStore(project, id);
-        checkFiles(project, List.of(file), "file_id");
+        fileSearch.check(project, List.of(file), "file_id");
         VectorStoreFileObject attached = stores.attach(project, id, file).orElseThrow(() -> VectorStoreObject.notFound(id));
-        ingestion.wake();
+        fileSearch.queued();
         Http.send(req, res, attached);
     }
 
@@ -169,10 +150,10 @@ final class VectorStoreRoutes implements HttpService {
         String id = storeId(req);
         List<VectorStoreRequest.NewFile> batch = VectorStoreRequest.batch(Http.body(req));
         requireStore(project, id);
-        checkFiles(project, batch, "file_ids");
+        fileSearch.check(project, batch, "file_ids");
         VectorStoreFileBatchObject created = stores.createBatch(project, id, Ids.fileBatch(), batch)
                 .orElseThrow(() -> VectorStoreObject.notFound(id));
-        ingestion.wake();
+        fileSearch.queued();
         Http.send(req, res, created);
     }
 
@@ -197,32 +178,6 @@ final class VectorStoreRoutes implements HttpService {
         String status = VectorStoreRequest.statusFilter(Http.query(req, "filter"));
         stores.batch(project, id, batchId).orElseThrow(() -> VectorStoreFileBatchObject.notFound(batchId));
         Http.send(req, res, stores.files(project, id, batchId, status, query));
-    }
-
-    /**
-     * Each file must be one of the project's, of a type file_search reads (dossier §10: 404
-     * {@code No file found with id '…'.}; 400 {@code unsupported_file} naming the extensions).
-     */
-    private void checkFiles(String project, List<VectorStoreRequest.NewFile> attach, String param) {
-        List<String> refused = new java.util.ArrayList<>();
-        for (VectorStoreRequest.NewFile file : attach) {
-            FileObject found = files.file(project, file.fileId()).orElseThrow(() -> VectorStoreFileObject.notFound(file.fileId()));
-            if (!TextExtraction.supports(found.filename())) {
-                String extension = extension(found.filename());
-                if (!refused.contains(extension)) {
-                    refused.add(extension);
-                }
-            }
-        }
-        if (!refused.isEmpty()) {
-            throw ApiException.invalid("Files with extensions [" + String.join(", ", refused) + "] are not supported for retrieval. "
-                    + "See https://platform.openai.com/docs/assistants/tools/file-search/supported-files", param, "unsupported_file");
-        }
-    }
-
-    private static String extension(String filename) {
-        int dot = filename.lastIndexOf('.');
-        return dot < 0 ? "none" : filename.substring(dot).toLowerCase(java.util.Locale.ROOT);
     }
 
     private void requireStore(String project, String id) {

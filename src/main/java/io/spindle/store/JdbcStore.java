@@ -27,17 +27,23 @@ import java.util.function.Function;
  */
 public final class JdbcStore implements Store {
     private final Database db;
+    private final VectorStoreRepository vectorStores;
 
-    public JdbcStore(Database db) {
+    /** {@code vectorStores} (on the same database) creates and fills the vector stores assistants, threads and messages bring. */
+    public JdbcStore(Database db, VectorStoreRepository vectorStores) {
         this.db = db;
+        this.vectorStores = vectorStores;
     }
 
     // ---- assistants
 
     @Override
-    public void insertAssistant(String project, AssistantObject a) {
-        db.write(c -> Sql.update(c, "INSERT INTO assistants (id, project, created_at, body) VALUES (?, ?, ?, ?)",
-                a.id(), project, a.createdAt(), Json.write(a)));
+    public void insertAssistant(String project, AssistantObject a, Optional<NewVectorStore> newStore) {
+        db.write(c -> {
+            insertVectorStore(c, project, newStore);
+            return Sql.update(c, "INSERT INTO assistants (id, project, created_at, body) VALUES (?, ?, ?, ?)",
+                    a.id(), project, a.createdAt(), Json.write(a));
+        });
     }
 
     @Override
@@ -46,9 +52,14 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public boolean updateAssistant(String project, AssistantObject a) {
-        return db.write(c -> Sql.update(c, "UPDATE assistants SET body = ? WHERE project = ? AND id = ?",
-                Json.write(a), project, a.id())) == 1;
+    public boolean updateAssistant(String project, AssistantObject a, Optional<NewVectorStore> newStore) {
+        return db.write(c -> {
+            if (Sql.update(c, "UPDATE assistants SET body = ? WHERE project = ? AND id = ?", Json.write(a), project, a.id()) == 0) {
+                return false;
+            }
+            insertVectorStore(c, project, newStore);
+            return true;
+        });
     }
 
     @Override
@@ -68,15 +79,21 @@ public final class JdbcStore implements Store {
     // ---- threads
 
     @Override
-    public void insertThread(String project, ThreadObject t, List<MessageObject> messages) {
-        db.write(c -> {
-            Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
-                    t.id(), project, t.createdAt(), Json.write(t));
-            for (MessageObject m : messages) {
-                insertMessage(c, project, m, Json.write(m));
-            }
-            return null;
-        });
+    public ThreadObject insertThread(String project, ThreadObject t, Optional<NewVectorStore> newStore, List<MessageObject> messages) {
+        return db.write(c -> insertThread(c, project, t, newStore, messages));
+    }
+
+    /** A new thread with its vector store and messages, in the transaction of {@code c}; returns the thread as stored. */
+    private ThreadObject insertThread(Connection c, String project, ThreadObject t, Optional<NewVectorStore> newStore,
+                                      List<MessageObject> messages) throws SQLException {
+        insertVectorStore(c, project, newStore);
+        ThreadObject thread = withAttachments(c, project, t, messages);
+        Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
+                thread.id(), project, thread.createdAt(), Json.write(thread));
+        for (MessageObject m : messages) {
+            insertMessage(c, project, m, Json.write(m));
+        }
+        return thread;
     }
 
     @Override
@@ -90,9 +107,14 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public boolean updateThread(String project, ThreadObject t) {
-        return db.write(c -> Sql.update(c, "UPDATE threads SET body = ? WHERE project = ? AND id = ?",
-                Json.write(t), project, t.id())) == 1;
+    public boolean updateThread(String project, ThreadObject t, Optional<NewVectorStore> newStore) {
+        return db.write(c -> {
+            if (Sql.update(c, "UPDATE threads SET body = ? WHERE project = ? AND id = ?", Json.write(t), project, t.id()) == 0) {
+                return false;
+            }
+            insertVectorStore(c, project, newStore);
+            return true;
+        });
     }
 
     @Override
@@ -117,9 +139,44 @@ public final class JdbcStore implements Store {
             activeRun(c, m.threadId()).ifPresent(runId -> {
                 throw ApiException.invalid("Can't add messages to " + m.threadId() + " while a run " + runId + " is active.");
             });
+            addAttachments(c, project, m.threadId(), List.of(m));
             return insertMessage(c, project, m, json);
         });
         return new StoredJson(m.id(), json);
+    }
+
+    private void insertVectorStore(Connection c, String project, Optional<NewVectorStore> newStore) throws SQLException {
+        if (newStore.isPresent()) {
+            vectorStores.insert(c, project, newStore.get());
+        }
+    }
+
+    /**
+     * Files that messages attach for file_search go into the thread's vector store, which is created
+     * when the thread has none; returns the thread as it then is (not yet written).
+     */
+    private ThreadObject withAttachments(Connection c, String project, ThreadObject thread, List<MessageObject> messages)
+            throws SQLException {
+        List<String> fileIds = messages.stream().flatMap(m -> m.fileSearchFileIds().stream()).distinct().toList();
+        if (fileIds.isEmpty()) {
+            return thread;
+        }
+        long now = messages.getFirst().createdAt();
+        String storeId = vectorStores.addToThreadStore(c, project, thread.vectorStoreId(), fileIds, now);
+        return thread.vectorStoreId().equals(Optional.of(storeId)) ? thread : thread.withVectorStore(storeId);
+    }
+
+    /** {@link #withAttachments} for messages added to a stored thread, whose row is updated when it gets a new store. */
+    private void addAttachments(Connection c, String project, String threadId, List<MessageObject> messages) throws SQLException {
+        if (messages.stream().allMatch(m -> m.fileSearchFileIds().isEmpty())) {
+            return;
+        }
+        ThreadObject thread = Sql.one(c, ThreadObject.class, "SELECT body FROM threads WHERE project = ? AND id = ?", project, threadId)
+                .orElseThrow(() -> ApiException.notFound("thread", threadId));
+        ThreadObject changed = withAttachments(c, project, thread, messages);
+        if (changed != thread) {
+            Sql.update(c, "UPDATE threads SET body = ? WHERE project = ? AND id = ?", Json.write(changed), project, threadId);
+        }
     }
 
     private static int insertMessage(Connection c, String project, MessageObject m, String json) throws SQLException {
@@ -173,21 +230,32 @@ public final class JdbcStore implements Store {
     // ---- runs and steps
 
     @Override
-    public void insertRun(String project, RunObject run, ThreadObject newThread, List<MessageObject> messages) {
+    public void insertRun(String project, RunObject run, List<MessageObject> messages) {
         db.write(c -> {
-            if (newThread != null) {
-                Sql.update(c, "INSERT INTO threads (id, project, created_at, body) VALUES (?, ?, ?, ?)",
-                        newThread.id(), project, newThread.createdAt(), Json.write(newThread));
-            }
             activeRun(c, run.threadId()).ifPresent(active -> {
                 throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
             });
+            addAttachments(c, project, run.threadId(), messages);
             for (MessageObject m : messages) {
                 insertMessage(c, project, m, Json.write(m));
             }
-            return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run));
+            return insertRun(c, project, run);
         });
+    }
+
+    @Override
+    public ThreadObject insertThreadAndRun(String project, ThreadObject thread, Optional<NewVectorStore> newStore,
+                                           List<MessageObject> messages, RunObject run) {
+        return db.write(c -> {
+            ThreadObject stored = insertThread(c, project, thread, newStore, messages);
+            insertRun(c, project, run);
+            return stored;
+        });
+    }
+
+    private static int insertRun(Connection c, String project, RunObject run) throws SQLException {
+        return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run));
     }
 
     /**

@@ -18,30 +18,40 @@ import java.util.function.Function;
  */
 public interface Store extends AutoCloseable {
 
-    void insertAssistant(String project, AssistantObject assistant);
+    /** Stores an assistant, and the vector store its tool_resources create, in one transaction. */
+    void insertAssistant(String project, AssistantObject assistant, Optional<NewVectorStore> newStore);
 
     Optional<AssistantObject> assistant(String project, String id);
 
-    boolean updateAssistant(String project, AssistantObject assistant);
+    /** Replaces an assistant and creates the vector store its new tool_resources ask for, in one transaction. */
+    boolean updateAssistant(String project, AssistantObject assistant, Optional<NewVectorStore> newStore);
 
     boolean deleteAssistant(String project, String id);
 
     ListPage<AssistantObject> assistants(String project, ListQuery query);
 
-    /** Stores a thread and its initial messages in one transaction. */
-    void insertThread(String project, ThreadObject thread, List<MessageObject> messages);
+    /**
+     * Stores a thread, the vector store its tool_resources create, and its initial messages in one
+     * transaction. Files the messages attach for file_search go into the thread's vector store, created
+     * when it has none; returns the thread as stored.
+     */
+    ThreadObject insertThread(String project, ThreadObject thread, Optional<NewVectorStore> newStore, List<MessageObject> messages);
 
     Optional<ThreadObject> thread(String project, String id);
 
     /** True when the project has this thread; reads nothing of it. */
     boolean threadExists(String project, String id);
 
-    boolean updateThread(String project, ThreadObject thread);
+    /** Replaces a thread and creates the vector store its new tool_resources ask for, in one transaction. */
+    boolean updateThread(String project, ThreadObject thread, Optional<NewVectorStore> newStore);
 
     /** Deletes a thread with everything in it. */
     boolean deleteThread(String project, String id);
 
-    /** Adds a message and returns it as stored; refused while a run on the thread is active (the thread lock). */
+    /**
+     * Adds a message and returns it as stored; refused while a run on the thread is active (the thread lock).
+     * Files it attaches for file_search go into the thread's vector store, created when it has none.
+     */
     StoredJson insertMessage(String project, MessageObject message);
 
     Optional<MessageObject> message(String project, String threadId, String id);
@@ -60,10 +70,14 @@ public interface Store extends AutoCloseable {
     ListPage<StoredJson> messages(String project, String threadId, String runId, ListQuery query);
 
     /**
-     * Creates a run in one transaction with what comes with it: a new thread (create thread and run;
-     * else null) and messages to add first. Refused while the thread has an active run.
+     * Creates a run in one transaction with the messages to add first (their file_search attachments as
+     * {@link #insertMessage}'s). Refused while the thread has an active run.
      */
-    void insertRun(String project, RunObject run, ThreadObject newThread, List<MessageObject> messages);
+    void insertRun(String project, RunObject run, List<MessageObject> messages);
+
+    /** Create thread and run: {@link #insertThread} and the run, in one transaction; returns the thread as stored. */
+    ThreadObject insertThreadAndRun(String project, ThreadObject thread, Optional<NewVectorStore> newStore,
+                                    List<MessageObject> messages, RunObject run);
 
     Optional<RunObject> run(String project, String threadId, String id);
 

@@ -1,6 +1,8 @@
 package io.spindle.store;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.ChunkingStrategy;
+import io.spindle.api.Ids;
 import io.spindle.api.Json;
 import io.spindle.api.ListPage;
 import io.spindle.api.ListQuery;
@@ -40,10 +42,13 @@ public final class VectorStoreRepository {
 
     private final Database db;
     private final InstantSource clock;
+    private final String embeddingModel;
 
-    public VectorStoreRepository(Database db, InstantSource clock) {
+    /** New stores are embedded with {@code embeddingModel} (this node's). */
+    public VectorStoreRepository(Database db, InstantSource clock, String embeddingModel) {
         this.db = db;
         this.clock = clock;
+        this.embeddingModel = embeddingModel;
     }
 
     public Database database() {
@@ -53,18 +58,53 @@ public final class VectorStoreRepository {
     // ---- stores
 
     /** Creates a store with its first files (each checked to exist, in the transaction). */
-    public VectorStoreObject create(String project, VectorStoreObject store, String embeddingModel,
-                                    List<VectorStoreRequest.NewFile> files) {
+    public VectorStoreObject create(String project, NewVectorStore store) {
         db.write(c -> {
-            Sql.update(c, "INSERT INTO vector_stores (id, project, created_at, last_active_at, expires_at, expired, embedding_model, body) "
-                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", store.id(), project, store.createdAt(), store.lastActiveAt(),
-                    store.expiresAt(), false, embeddingModel, Json.write(store));
-            for (VectorStoreRequest.NewFile file : files) {
-                insertFile(c, project, store.id(), file, null, store.createdAt());
-            }
+            insert(c, project, store);
             return null;
         });
-        return find(project, store.id()).orElseThrow();
+        return find(project, store.store().id()).orElseThrow();
+    }
+
+    /** Creates a store in the transaction of {@code c}: {@link #create}, or the write of the assistant or thread that made it. */
+    void insert(Connection c, String project, NewVectorStore created) throws SQLException {
+        VectorStoreObject store = created.store();
+        Sql.update(c, "INSERT INTO vector_stores (id, project, created_at, last_active_at, expires_at, expired, embedding_model, body) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", store.id(), project, store.createdAt(), store.lastActiveAt(),
+                store.expiresAt(), false, embeddingModel, Json.write(store));
+        for (VectorStoreRequest.NewFile file : created.files()) {
+            insertFile(c, project, store.id(), file, null, store.createdAt());
+        }
+    }
+
+    /**
+     * Puts files that messages attach for file_search into their thread's store, in the transaction of {@code c}:
+     * the store {@code current} names, unless the project no longer has it; else a new store expiring as thread
+     * helpers' do. A file already in the store stays as it is. Returns the id of the store used; an expired one is
+     * refused.
+     */
+    String addToThreadStore(Connection c, String project, Optional<String> current, List<String> fileIds, long now) throws SQLException {
+        Optional<Row> row = current.isPresent() ? lockUsableStore(c, project, current.get()) : Optional.empty();
+        if (row.isEmpty()) {
+            List<VectorStoreRequest.NewFile> files = fileIds.stream().map(VectorStoreRepository::attachment).toList();
+            VectorStoreObject store = VectorStoreObject.created(Ids.vectorStore(), now, null, null,
+                    VectorStoreObject.ExpiresAfter.THREAD_HELPER, Map.of());
+            insert(c, project, new NewVectorStore(store, files));
+            return store.id();
+        }
+        String storeId = row.get().store().id();
+        touch(c, row.get(), now);
+        for (String fileId : fileIds) {
+            if (!Sql.exists(c, "SELECT 1 FROM vector_store_files WHERE vector_store_id = ? AND file_id = ?", storeId, fileId)) {
+                insertFile(c, project, storeId, attachment(fileId), null, now);
+            }
+        }
+        return storeId;
+    }
+
+    /** A file attached to a message: cut the default way, no attributes. */
+    private static VectorStoreRequest.NewFile attachment(String fileId) {
+        return new VectorStoreRequest.NewFile(fileId, ChunkingStrategy.AUTO, Json.object());
     }
 
     public Optional<VectorStoreObject> find(String project, String id) {
@@ -407,7 +447,7 @@ public final class VectorStoreRepository {
         VectorStoreFileObject object = new VectorStoreFileObject(file.fileId(), 0, now, storeId, VectorStoreFileObject.IN_PROGRESS,
                 null, file.chunkingStrategy(), file.attributes());
         Sql.update(c, "INSERT INTO vector_store_files (id, project, vector_store_id, file_id, batch_id, created_at, status, body) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", io.spindle.api.Ids.vectorStoreFile(), project, storeId, file.fileId(), batchId,
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", Ids.vectorStoreFile(), project, storeId, file.fileId(), batchId,
                 now, VectorStoreFileObject.IN_PROGRESS, Json.write(object));
         return object;
     }

@@ -181,6 +181,44 @@ class BadInputTest {
     // --- values out of range ------------------------------------------------------------------------
 
     @Test
+    void inlineVectorStoresAndAttachments() {
+        String prefix = "tool_resources.file_search.";
+        Map<String, Object> store = Map.of("file_ids", List.of());
+        Object both = Map.of("tool_resources", Map.of("file_search", Map.of("vector_store_ids", List.of("vs_abc"), "vector_stores", List.of(store))));
+        for (String path : List.of("/v1/assistants", "/v1/assistants/" + assistantId, "/v1/threads", "/v1/threads/" + threadId)) {
+            Object body = path.equals("/v1/assistants") ? withModel(both) : both;
+            assertError(post(path, body), 400, prefix + "vector_stores", "invalid_value", "Invalid '" + prefix + "vector_stores': "
+                    + "'vector_store_ids' and 'vector_stores' cannot both be given; there can be a maximum of 1 vector store.");
+        }
+        Object two = Map.of("tool_resources", Map.of("file_search", Map.of("vector_stores", List.of(store, store))));
+        assertError(post("/v1/threads", two), 400, prefix + "vector_stores", "array_above_max_length", "Invalid '" + prefix
+                + "vector_stores': array too long. Expected an array with maximum length 1, but got an array with length 2 instead.");
+        assertUnknown("/v1/threads", Map.of("tool_resources", Map.of("file_search", Map.of("vector_stores", List.of(Map.of("name", "x"))))),
+                prefix + "vector_stores[0].name");
+        assertWrongType("/v1/threads", Map.of("tool_resources", Map.of("file_search", Map.of("vector_stores", List.of(Map.of("file_ids", "file-a"))))),
+                prefix + "vector_stores[0].file_ids", "an array", "a string");
+        Map<String, Object> chunking = Map.of("type", "static", "static", Map.of("max_chunk_size_tokens", 99, "chunk_overlap_tokens", 0));
+        Object badChunking = Map.of("tool_resources", Map.of("file_search", Map.of("vector_stores", List.of(Map.of("chunking_strategy", chunking)))));
+        assertError(post("/v1/assistants", withModel(badChunking)), 400, prefix + "vector_stores[0].chunking_strategy.static.max_chunk_size_tokens",
+                "integer_below_min_value", null);
+        // a run's own tool_resources only name stores
+        assertUnknown("/v1/threads/runs", Map.of("assistant_id", assistantId, "tool_resources", Map.of("file_search",
+                Map.of("vector_stores", List.of(store)))), prefix + "vector_stores");
+        // a file of a type file_search cannot read, attached for it
+        String csv = api.uploadFile("assistants", "table.csv", "a,b\n1,2\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertError(post("/v1/threads/" + threadId + "/messages", body("role", "user", "content", "hi", "attachments",
+                List.of(Map.of("file_id", csv, "tools", List.of(Map.of("type", "file_search")))))), 400, "attachments", "unsupported_file",
+                "Files with extensions [.csv] are not supported for retrieval. See https://platform.openai.com/docs/assistants/tools/file-search/supported-files");
+    }
+
+    private static Map<String, Object> withModel(Object body) {
+        Map<String, Object> out = new java.util.LinkedHashMap<>(Map.of("model", "gpt-4o"));
+        @SuppressWarnings("unchecked") Map<String, Object> rest = (Map<String, Object>) body;
+        out.putAll(rest);
+        return out;
+    }
+
+    @Test
     void numbersOutOfRange() {
         assertError(api.post("/v1/assistants", body("model", "gpt-4o", "temperature", 2.5)), 400, "temperature", "decimal_above_max_value",
                 "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 2.5 instead.");

@@ -81,6 +81,9 @@ class MessagesSdkTest extends EndToEnd {
 
     @Test
     void createWithContentPartsAttachmentsAndMetadata() {
+        // files attached for file_search must exist: they go into the thread's vector store
+        String doc = api().uploadFile("assistants", "doc1.txt", "a document".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String data = api().uploadFile("assistants", "data2.txt", "some data".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Message message = messages().create(newThread(), MessageCreateParams.builder()
                 .role(MessageCreateParams.Role.USER)
                 .contentOfArrayOfContentParts(List.of(
@@ -91,9 +94,9 @@ class MessagesSdkTest extends EndToEnd {
                         MessageContentPartParam.ofImageUrl(ImageUrlContentBlock.builder()
                                 .imageUrl(ImageUrl.builder().url("https://example.com/b.png").detail(ImageUrl.Detail.HIGH).build())
                                 .build())))
-                .addAttachment(MessageCreateParams.Attachment.builder().fileId("file-doc1").addToolFileSearch().build())
+                .addAttachment(MessageCreateParams.Attachment.builder().fileId(doc).addToolFileSearch().build())
                 .addAttachment(MessageCreateParams.Attachment.builder()
-                        .fileId("file-data2")
+                        .fileId(data)
                         .addTool(CodeInterpreterTool.builder().build())
                         .addToolFileSearch()
                         .build())
@@ -105,8 +108,8 @@ class MessagesSdkTest extends EndToEnd {
                  {"type": "image_file", "image_file": {"file_id": "file-img1", "detail": "low"}},
                  {"type": "image_url", "image_url": {"url": "https://example.com/b.png", "detail": "high"}}]"""));
         assertThat(tree(message.attachments().orElseThrow())).isEqualTo(json("""
-                [{"file_id": "file-doc1", "tools": [{"type": "file_search"}]},
-                 {"file_id": "file-data2", "tools": [{"type": "code_interpreter"}, {"type": "file_search"}]}]"""));
+                [{"file_id": "%s", "tools": [{"type": "file_search"}]},
+                 {"file_id": "%s", "tools": [{"type": "code_interpreter"}, {"type": "file_search"}]}]""".formatted(doc, data)));
         assertThat(tree(message.metadata().orElseThrow())).isEqualTo(json("{\"source\": \"upload\"}"));
         assertThat(retrieveMessage(sdk(), message.threadId(), message.id())).isEqualTo(message);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindle.testing.TestPostgres;
 import java.net.ServerSocket;
+import java.time.InstantSource;
 import org.junit.jupiter.api.Test;
 
 /** The store contract on PostgreSQL, one fresh database per test (dropped afterwards). */
@@ -54,7 +55,7 @@ class PostgresStoreTest extends StoreContract {
     void aPoolOfOneStillOpens() {
         long started = System.nanoTime();
         try (Database one = Database.postgres(url, 1)) {
-            JdbcStore oneStore = new JdbcStore(one);
+            JdbcStore oneStore = new JdbcStore(one, new VectorStoreRepository(one, InstantSource.system(), "test-model"));
             assertThat(oneStore.ping()).isTrue();
             assertThat(oneStore.assistants(P1, asc(1, null, null)).data()).isEmpty();
         }
@@ -69,7 +70,7 @@ class PostgresStoreTest extends StoreContract {
                 .replaceFirst("\\?.*", "");
         assertThat(plain).startsWith("postgresql://" + user + "@127.0.0.1:").doesNotContain("?");
         try (Database other = Database.postgres(plain, 2)) {
-            assertThat(new JdbcStore(other).ping()).isTrue();
+            assertThat(new JdbcStore(other, new VectorStoreRepository(other, InstantSource.system(), "test-model")).ping()).isTrue();
         }
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -106,7 +107,7 @@ class SqliteStoreTest extends StoreContract {
     void createsAMissingDataDirectory() {
         Path nested = dataDir.resolve("a/b/c");
         try (Database other = Database.sqlite(nested)) {
-            JdbcStore otherStore = new JdbcStore(other);
+            JdbcStore otherStore = new JdbcStore(other, new VectorStoreRepository(other, InstantSource.system(), "test-model"));
             assertThat(otherStore.ping()).isTrue();
             assertThat(Files.isRegularFile(nested.resolve("spindle.db"))).isTrue();
         }

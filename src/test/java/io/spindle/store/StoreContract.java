@@ -17,10 +17,12 @@ import io.spindle.api.StoredJson;
 import io.spindle.api.ThreadObject;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -46,7 +48,7 @@ abstract class StoreContract {
     @BeforeEach
     void openStore() {
         db = openDatabase();
-        store = new JdbcStore(db);
+        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"));
     }
 
     @AfterEach
@@ -107,7 +109,7 @@ abstract class StoreContract {
         part.putObject("text").put("value", text).putArray("annotations");
         ArrayNode attachments = Json.array();
         ObjectNode attachment = attachments.addObject().put("file_id", "file-xyz");
-        attachment.putArray("tools").addObject().put("type", "file_search");
+        attachment.putArray("tools").addObject().put("type", "code_interpreter");
         return new MessageObject(Ids.message(), createdAt, runId == null ? null : Ids.assistant(), threadId, runId,
                 "completed", null, null, createdAt, runId == null ? "user" : "assistant", content, attachments,
                 metadata("k", text));
@@ -130,7 +132,7 @@ abstract class StoreContract {
     @Test
     void assistantJsonRoundTripsExactly() {
         AssistantObject a = assistant(1_700_000_000L);
-        store.insertAssistant(P1, a);
+        store.insertAssistant(P1, a, Optional.empty());
 
         AssistantObject read = store.assistant(P1, a.id()).orElseThrow();
 
@@ -150,7 +152,7 @@ abstract class StoreContract {
         AssistantObject full = assistant(5);
         AssistantObject a = new AssistantObject(full.id(), 5, null, null, "gpt-4o-mini", null, Json.array(),
                 0.1, 1.999, "low", Json.object(), Map.of(), TextNode.valueOf("auto"));
-        store.insertAssistant(P1, a);
+        store.insertAssistant(P1, a, Optional.empty());
 
         AssistantObject read = store.assistant(P1, a.id()).orElseThrow();
 
@@ -163,11 +165,11 @@ abstract class StoreContract {
     @Test
     void assistantUpdateReplacesTheStoredBody() {
         AssistantObject a = assistant(10);
-        store.insertAssistant(P1, a);
+        store.insertAssistant(P1, a, Optional.empty());
         AssistantObject changed = new AssistantObject(a.id(), a.createdAt(), "renamed", "now described", "gpt-4.1",
                 null, Json.array(), 0.5, 0.0, "high", Json.object(), metadata("new", "yes"), TextNode.valueOf("auto"));
 
-        assertThat(store.updateAssistant(P1, changed)).isTrue();
+        assertThat(store.updateAssistant(P1, changed, Optional.empty())).isTrue();
 
         assertThat(Json.write(store.assistant(P1, a.id()).orElseThrow())).isEqualTo(Json.write(changed));
         assertThat(store.assistants(P1, desc(20, null, null)).data()).hasSize(1);
@@ -176,7 +178,7 @@ abstract class StoreContract {
     @Test
     void updatingOrDeletingAMissingAssistantReturnsFalse() {
         AssistantObject never = assistant(1);
-        assertThat(store.updateAssistant(P1, never)).isFalse();
+        assertThat(store.updateAssistant(P1, never, Optional.empty())).isFalse();
         assertThat(store.deleteAssistant(P1, never.id())).isFalse();
         assertThat(store.assistant(P1, never.id())).isEmpty();
     }
@@ -185,14 +187,14 @@ abstract class StoreContract {
     void deletedAssistantIsGoneAndOthersStay() {
         AssistantObject a = assistant(1);
         AssistantObject b = assistant(2);
-        store.insertAssistant(P1, a);
-        store.insertAssistant(P1, b);
+        store.insertAssistant(P1, a, Optional.empty());
+        store.insertAssistant(P1, b, Optional.empty());
 
         assertThat(store.deleteAssistant(P1, a.id())).isTrue();
 
         assertThat(store.assistant(P1, a.id())).isEmpty();
         assertThat(store.deleteAssistant(P1, a.id())).isFalse();
-        assertThat(store.updateAssistant(P1, a)).isFalse();
+        assertThat(store.updateAssistant(P1, a, Optional.empty())).isFalse();
         assertThat(ids(store.assistants(P1, asc(20, null, null)), AssistantObject::id)).containsExactly(b.id());
         assertThat(store.assistant(P1, b.id())).isPresent();
     }
@@ -200,12 +202,12 @@ abstract class StoreContract {
     @Test
     void duplicateIdIsRejected() {
         AssistantObject a = assistant(1);
-        store.insertAssistant(P1, a);
+        store.insertAssistant(P1, a, Optional.empty());
         AssistantObject again = new AssistantObject(a.id(), 2, "other", null, "m", null, Json.array(), 1.0, 1.0,
                 null, Json.object(), Map.of(), TextNode.valueOf("auto"));
 
-        assertThatThrownBy(() -> store.insertAssistant(P1, again)).isInstanceOf(StoreException.class);
-        assertThatThrownBy(() -> store.insertAssistant(P2, again)).isInstanceOf(StoreException.class);
+        assertThatThrownBy(() -> store.insertAssistant(P1, again, Optional.empty())).isInstanceOf(StoreException.class);
+        assertThatThrownBy(() -> store.insertAssistant(P2, again, Optional.empty())).isInstanceOf(StoreException.class);
         assertThat(Json.write(store.assistant(P1, a.id()).orElseThrow())).isEqualTo(Json.write(a));
         assertThat(store.assistant(P2, a.id())).isEmpty();
     }
@@ -218,7 +220,7 @@ abstract class StoreContract {
         List<MessageObject> initial = List.of(message(t.id(), null, 100, "first"),
                 message(t.id(), null, 100, "second"), message(t.id(), null, 100, "third"));
 
-        store.insertThread(P1, t, initial);
+        store.insertThread(P1, t, Optional.empty(), initial);
 
         assertThat(Json.write(store.thread(P1, t.id()).orElseThrow())).isEqualTo(Json.write(t));
         ListPage<StoredJson> page = store.messages(P1, t.id(), null, asc(20, null, null));
@@ -231,7 +233,7 @@ abstract class StoreContract {
     @Test
     void threadWithoutMessagesHasAnEmptyMessageList() {
         ThreadObject t = thread(1);
-        store.insertThread(P1, t, List.of());
+        store.insertThread(P1, t, Optional.empty(), List.of());
 
         ListPage<StoredJson> page = store.messages(P1, t.id(), null, desc(20, null, null));
 
@@ -246,13 +248,13 @@ abstract class StoreContract {
     void threadInsertIsOneTransaction() {
         ThreadObject existing = thread(1);
         MessageObject taken = message(existing.id(), null, 1, "taken");
-        store.insertThread(P1, existing, List.of(taken));
+        store.insertThread(P1, existing, Optional.empty(), List.of(taken));
         ThreadObject t = thread(2);
         MessageObject fresh = message(t.id(), null, 2, "fresh");
         MessageObject clash = new MessageObject(taken.id(), 2, null, t.id(), null, "completed", null, null, 2L, "user",
                 fresh.content(), fresh.attachments(), Map.of());
 
-        assertThatThrownBy(() -> store.insertThread(P1, t, List.of(fresh, clash))).isInstanceOf(StoreException.class);
+        assertThatThrownBy(() -> store.insertThread(P1, t, Optional.empty(), List.of(fresh, clash))).isInstanceOf(StoreException.class);
 
         assertThat(store.thread(P1, t.id())).isEmpty();
         assertThat(store.threadExists(P1, t.id())).isFalse();
@@ -260,21 +262,21 @@ abstract class StoreContract {
         assertThat(store.messages(P1, t.id(), null, asc(20, null, null)).data()).isEmpty();
         assertThat(Json.write(store.message(P1, existing.id(), taken.id()).orElseThrow())).isEqualTo(Json.write(taken));
         // The failed transaction left the store usable.
-        store.insertThread(P1, t, List.of(fresh));
+        store.insertThread(P1, t, Optional.empty(), List.of(fresh));
         assertThat(store.message(P1, t.id(), fresh.id())).isPresent();
     }
 
     @Test
     void threadUpdateReplacesTheStoredBody() {
         ThreadObject t = thread(1);
-        store.insertThread(P1, t, List.of());
+        store.insertThread(P1, t, Optional.empty(), List.of());
         ThreadObject changed = new ThreadObject(t.id(), t.createdAt(), metadata("only", "this"), Json.object());
 
-        assertThat(store.updateThread(P1, changed)).isTrue();
+        assertThat(store.updateThread(P1, changed, Optional.empty())).isTrue();
 
         assertThat(Json.write(store.thread(P1, t.id()).orElseThrow())).isEqualTo(Json.write(changed))
                 .endsWith("\"metadata\":{\"only\":\"this\"},\"tool_resources\":{}}");
-        assertThat(store.updateThread(P1, thread(1))).isFalse();
+        assertThat(store.updateThread(P1, thread(1), Optional.empty())).isFalse();
     }
 
     @Test
@@ -284,9 +286,9 @@ abstract class StoreContract {
         MessageObject m1 = message(t.id(), null, 1, "one");
         MessageObject m2 = message(t.id(), null, 2, "two");
         MessageObject kept = message(other.id(), null, 1, "kept");
-        store.insertThread(P1, t, List.of(m1));
+        store.insertThread(P1, t, Optional.empty(), List.of(m1));
         store.insertMessage(P1, m2);
-        store.insertThread(P1, other, List.of(kept));
+        store.insertThread(P1, other, Optional.empty(), List.of(kept));
 
         assertThat(store.deleteThread(P1, t.id())).isTrue();
 
@@ -298,7 +300,7 @@ abstract class StoreContract {
         assertThat(store.thread(P1, other.id())).isPresent();
         assertThat(ids(store.messages(P1, other.id(), null, asc(100, null, null)), StoredJson::id)).containsExactly(kept.id());
         // The deleted messages' ids are free again: nothing of them is left behind.
-        store.insertThread(P1, thread(3), List.of());
+        store.insertThread(P1, thread(3), Optional.empty(), List.of());
         MessageObject reused = new MessageObject(m1.id(), 3, null, other.id(), null, "completed", null, null, 3L, "user",
                 m1.content(), m1.attachments(), Map.of());
         store.insertMessage(P1, reused);
@@ -308,7 +310,7 @@ abstract class StoreContract {
     @Test
     void messageInsertGetUpdateDelete() {
         ThreadObject t = thread(1);
-        store.insertThread(P1, t, List.of());
+        store.insertThread(P1, t, Optional.empty(), List.of());
         MessageObject m = message(t.id(), "run_abc", 7, "hello \u0000 \"world\" \\ é 𝄞");
         store.insertMessage(P1, m);
 
@@ -330,8 +332,8 @@ abstract class StoreContract {
     void messageIsOnlyFoundInItsOwnThread() {
         ThreadObject t = thread(1);
         ThreadObject other = thread(1);
-        store.insertThread(P1, t, List.of());
-        store.insertThread(P1, other, List.of());
+        store.insertThread(P1, t, Optional.empty(), List.of());
+        store.insertThread(P1, other, Optional.empty(), List.of());
         MessageObject m = message(t.id(), null, 1, "mine");
         store.insertMessage(P1, m);
         MessageObject movedToOther = new MessageObject(m.id(), 1, null, other.id(), null, "completed", null, null, 1L,
@@ -349,13 +351,13 @@ abstract class StoreContract {
     @Test
     void anotherProjectsAssistantsAreInvisible() {
         AssistantObject a = assistant(1);
-        store.insertAssistant(P1, a);
+        store.insertAssistant(P1, a, Optional.empty());
         AssistantObject mine = assistant(2);
-        store.insertAssistant(P2, mine);
+        store.insertAssistant(P2, mine, Optional.empty());
 
         assertThat(store.assistant(P2, a.id())).isEmpty();
         assertThat(store.updateAssistant(P2, new AssistantObject(a.id(), 1, "hijacked", null, "m", null, Json.array(),
-                1.0, 1.0, null, Json.object(), Map.of(), TextNode.valueOf("auto")))).isFalse();
+                1.0, 1.0, null, Json.object(), Map.of(), TextNode.valueOf("auto")), Optional.empty())).isFalse();
         assertThat(store.deleteAssistant(P2, a.id())).isFalse();
         assertThat(ids(store.assistants(P2, asc(100, null, null)), AssistantObject::id)).containsExactly(mine.id());
         assertThat(ids(store.assistants(P1, asc(100, null, null)), AssistantObject::id)).containsExactly(a.id());
@@ -370,12 +372,12 @@ abstract class StoreContract {
         ThreadObject t = thread(1);
         MessageObject m = message(t.id(), null, 1, "secret");
         MessageObject r = message(t.id(), "run_1", 2, "from a run");
-        store.insertThread(P1, t, List.of(m, r));
+        store.insertThread(P1, t, Optional.empty(), List.of(m, r));
 
         assertThat(store.thread(P2, t.id())).isEmpty();
         assertThat(store.threadExists(P2, t.id())).isFalse();
         assertThat(store.threadExists(P1, t.id())).isTrue();
-        assertThat(store.updateThread(P2, new ThreadObject(t.id(), 1, metadata("x", "y"), Json.object()))).isFalse();
+        assertThat(store.updateThread(P2, new ThreadObject(t.id(), 1, metadata("x", "y"), Json.object()), Optional.empty())).isFalse();
         assertThat(store.message(P2, t.id(), m.id())).isEmpty();
         assertThat(store.updateMessage(P2, m.withMetadata(metadata("x", "y")))).isFalse();
         assertThat(store.deleteMessage(P2, t.id(), m.id())).isFalse();
@@ -404,10 +406,10 @@ abstract class StoreContract {
         List<AssistantObject> inserted = new ArrayList<>();
         for (long at : createdAt) {
             AssistantObject a = assistant(at);
-            store.insertAssistant(P1, a);
+            store.insertAssistant(P1, a, Optional.empty());
             inserted.add(a);
         }
-        store.insertAssistant(P2, assistant(120));
+        store.insertAssistant(P2, assistant(120), Optional.empty());
         // Expected ascending order: 100s in insertion order, then 150s, 200, 300.
         return List.of(inserted.get(1).id(), inserted.get(2).id(), inserted.get(4).id(), inserted.get(7).id(),
                 inserted.get(3).id(), inserted.get(6).id(), inserted.get(0).id(), inserted.get(5).id());
@@ -577,7 +579,7 @@ abstract class StoreContract {
         ThreadObject t = thread(1);
         MessageObject first = message(t.id(), null, 1, "first");
         MessageObject second = message(t.id(), null, 1, "second");
-        store.insertThread(P1, t, List.of(first, second));
+        store.insertThread(P1, t, Optional.empty(), List.of(first, second));
         assertThat(store.deleteMessage(P1, t.id(), first.id())).isTrue();
         assertThat(ids(store.messages(P1, t.id(), null, asc(20, first.id(), null)), StoredJson::id)).containsExactly(second.id());
     }
@@ -596,10 +598,10 @@ abstract class StoreContract {
     void messagesPageLikeAssistantsAndStayInTheirThread() {
         ThreadObject t = thread(50);
         List<MessageObject> initial = List.of(message(t.id(), null, 50, "i1"), message(t.id(), null, 50, "i2"));
-        store.insertThread(P1, t, initial);
+        store.insertThread(P1, t, Optional.empty(), initial);
         ThreadObject other = thread(50);
         MessageObject elsewhere = message(other.id(), null, 60, "elsewhere");
-        store.insertThread(P1, other, List.of(elsewhere));
+        store.insertThread(P1, other, Optional.empty(), List.of(elsewhere));
         MessageObject late = message(t.id(), null, 70, "late");
         MessageObject early = message(t.id(), null, 40, "early");
         MessageObject tie = message(t.id(), null, 50, "tie");
@@ -631,7 +633,7 @@ abstract class StoreContract {
     void runIdFiltersMessages() {
         ThreadObject t = thread(1);
         MessageObject user = message(t.id(), null, 1, "question");
-        store.insertThread(P1, t, List.of(user));
+        store.insertThread(P1, t, Optional.empty(), List.of(user));
         MessageObject run1a = message(t.id(), "run_one", 2, "answer a");
         MessageObject run2 = message(t.id(), "run_two", 2, "other run");
         MessageObject run1b = message(t.id(), "run_one", 3, "answer b");
@@ -671,14 +673,14 @@ abstract class StoreContract {
         AssistantObject a = assistant(1);
         ThreadObject t = thread(2);
         MessageObject m = message(t.id(), null, 2, "kept");
-        store.insertAssistant(P1, a);
-        store.insertThread(P1, t, List.of(m));
+        store.insertAssistant(P1, a, Optional.empty());
+        store.insertThread(P1, t, Optional.empty(), List.of(m));
         List<String> history = migrationHistory(db);
         assertThat(history).isNotEmpty();
         store.close();
 
         db = openDatabase();
-        store = new JdbcStore(db);
+        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"));
 
         assertThat(migrationHistory(db)).isEqualTo(history);
         assertThat(Json.write(store.assistant(P1, a.id()).orElseThrow())).isEqualTo(Json.write(a));
@@ -686,7 +688,7 @@ abstract class StoreContract {
         assertThat(Json.write(store.message(P1, t.id(), m.id()).orElseThrow())).isEqualTo(Json.write(m));
         // Insertion order continues after the reopen.
         AssistantObject later = assistant(1);
-        store.insertAssistant(P1, later);
+        store.insertAssistant(P1, later, Optional.empty());
         assertThat(ids(store.assistants(P1, asc(20, null, null)), AssistantObject::id)).containsExactly(a.id(), later.id());
     }
 
