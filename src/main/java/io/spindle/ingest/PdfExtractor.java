@@ -1,8 +1,10 @@
 package io.spindle.ingest;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.text.PDFTextStripper;
 
 /**
@@ -10,11 +12,15 @@ import org.apache.pdfbox.text.PDFTextStripper;
  * blank line between pages. The file is read from disk as needed, not loaded whole.
  *
  * <p>Memory: PDFBox decodes each stream it reads (a page's content, an embedded font) in memory,
- * whole; the text written is bounded by the {@link TextSink}, but one hostile stream that inflates
- * to gigabytes is not. An encrypted PDF that needs a password fails with PDFBox's
- * {@code InvalidPasswordException}.
+ * whole; the text written is bounded by the {@link TextSink}, each decoded stream by
+ * {@link PdfDecodeLimit} to {@link #DECODED_BYTES_PER_CHAR} bytes per character of the text limit
+ * (80 MB at the default), so a stream that inflates past it makes the document too large. That is
+ * room for the largest embedded fonts (CJK ones reach 20-30 MB) and for a page's content stream
+ * carrying more text than a page holds, with its positioning operators. An encrypted PDF that needs
+ * a password fails with PDFBox's {@code InvalidPasswordException}.
  */
 final class PdfExtractor implements Extractor {
+    static final long DECODED_BYTES_PER_CHAR = 8;
 
     static {
         TextOnlyFontMapper.install();
@@ -27,12 +33,19 @@ final class PdfExtractor implements Extractor {
 
     @Override
     public void extract(Path file, TextSink out) throws Exception {
-        try (PDDocument document = Loader.loadPDF(file.toFile())) {
-            out.pages(document.getNumberOfPages());
-            PDFTextStripper stripper = new PDFTextStripper();
-            stripper.setLineSeparator("\n");
-            stripper.setPageEnd("\n\n");
-            stripper.writeText(document, out.writer());
-        }
+        PdfDecodeLimit.within(out.maxChars() * DECODED_BYTES_PER_CHAR, out, () -> {
+            try (PDDocument document = Loader.loadPDF(file.toFile())) {
+                out.pages(document.getNumberOfPages());
+                PDFTextStripper stripper = new PDFTextStripper() {
+                    @Override
+                    public void processPage(PDPage page) throws IOException {
+                        super.processPage(PdfDecodeLimit.boundedPage(page));
+                    }
+                };
+                stripper.setLineSeparator("\n");
+                stripper.setPageEnd("\n\n");
+                stripper.writeText(document, out.writer());
+            }
+        });
     }
 }

@@ -24,6 +24,11 @@ final class TextSink {
         this.maxChars = maxChars;
     }
 
+    /** The most characters the text may have. */
+    long maxChars() {
+        return maxChars;
+    }
+
     TextSink append(CharSequence s) {
         reserve(s.length());
         text.append(s);

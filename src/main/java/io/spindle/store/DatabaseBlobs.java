@@ -6,8 +6,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Predicate;
+import org.postgresql.PGStatement;
 
 /**
  * Blobs inside PostgreSQL, in {@code file_chunks} rows of 1 MiB, so that every node of a cluster
@@ -15,9 +19,21 @@ import java.util.function.Predicate;
  * the file's row: a crash mid-upload rolls both back, so nothing is ever left to sweep. That
  * transaction holds a pooled connection while the upload lasts. Reading fetches one chunk at a time,
  * each on a connection taken from the pool only for that query, so a slow reader holds none.
+ *
+ * <p>A chunk is read as pieces of {@link #PIECE} bytes, in PostgreSQL's binary format. Read whole,
+ * every 1 MiB chunk was an array too large for G1's young generation (a "humongous" object: over
+ * half a region, and regions are 1 MiB up to a 2 GiB heap), and in the text format the driver uses
+ * for a query's first executions on a connection, 2 MiB of hex decoded into a third array. That
+ * garbage made a 512 MiB download grow the heap to its {@code -Xmx} cap.
  */
 final class DatabaseBlobs implements Blobs {
     static final int CHUNK = 1 << 20;
+    /** The most bytes one array read holds: below half of G1's smallest region (1 MiB). */
+    static final int PIECE = 256 * 1024;
+    /** pgjdbc's value for "server-prepare and read the results in binary at once" (any negative threshold). */
+    private static final int BINARY_FROM_THE_FIRST_EXECUTION = -1;
+    private static final String READ_CHUNK = "SELECT substring(data FROM piece FOR ?) FROM file_chunks, "
+            + "generate_series(1, octet_length(data), ?) AS piece WHERE file_id = ? AND seq = ? ORDER BY piece";
 
     private final Database db;
 
@@ -109,7 +125,8 @@ final class DatabaseBlobs implements Blobs {
     private final class ChunkStream extends InputStream {
         private final String id;
         private final long size;
-        private byte[] chunk = new byte[0];
+        private final ArrayDeque<byte[]> pieces = new ArrayDeque<>();
+        private byte[] piece = new byte[0];
         private int pos;
         private int nextSeq;
         private long delivered;
@@ -121,11 +138,11 @@ final class DatabaseBlobs implements Blobs {
 
         @Override
         public int read() throws IOException {
-            if (!ensureChunk()) {
+            if (!ensurePiece()) {
                 return -1;
             }
             delivered++;
-            return chunk[pos++] & 0xff;
+            return piece[pos++] & 0xff;
         }
 
         @Override
@@ -133,37 +150,48 @@ final class DatabaseBlobs implements Blobs {
             if (len == 0) {
                 return 0;
             }
-            if (!ensureChunk()) {
+            if (!ensurePiece()) {
                 return -1;
             }
-            int n = Math.min(len, chunk.length - pos);
-            System.arraycopy(chunk, pos, b, off, n);
+            int n = Math.min(len, piece.length - pos);
+            System.arraycopy(piece, pos, b, off, n);
             pos += n;
             delivered += n;
             return n;
         }
 
         /** False at the end of the file. */
-        private boolean ensureChunk() throws IOException {
-            if (pos < chunk.length) {
+        private boolean ensurePiece() throws IOException {
+            if (pos < piece.length) {
                 return true;
             }
-            if (delivered >= size) {
-                return false;
-            }
-            int seq = nextSeq++;
-            byte[] next = db.read(c -> {
-                try (PreparedStatement ps = Sql.prepare(c, "SELECT data FROM file_chunks WHERE file_id = ? AND seq = ?", id, seq);
-                     ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getBytes(1) : null;
+            if (pieces.isEmpty()) {
+                if (delivered >= size) {
+                    return false;
                 }
-            });
-            if (next == null || next.length == 0) {
-                throw new IOException("file " + id + " was deleted while it was being read");
+                pieces.addAll(readChunk(nextSeq++));
+                if (pieces.isEmpty()) {
+                    throw new IOException("file " + id + " was deleted while it was being read");
+                }
             }
-            chunk = next;
+            piece = pieces.removeFirst();
             pos = 0;
             return true;
+        }
+
+        private List<byte[]> readChunk(int seq) {
+            return db.read(c -> {
+                try (PreparedStatement ps = Sql.prepare(c, READ_CHUNK, PIECE, PIECE, id, seq)) {
+                    ps.unwrap(PGStatement.class).setPrepareThreshold(BINARY_FROM_THE_FIRST_EXECUTION);
+                    List<byte[]> read = new ArrayList<>(CHUNK / PIECE);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            read.add(rs.getBytes(1));
+                        }
+                    }
+                    return read;
+                }
+            });
         }
     }
 }

@@ -1,13 +1,22 @@
 package io.spindle.ingest;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.zip.Adler32;
+import java.util.zip.Deflater;
+import org.apache.pdfbox.cos.COSBase;
+import org.apache.pdfbox.cos.COSName;
+import org.apache.pdfbox.cos.COSStream;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
+import org.apache.pdfbox.pdmodel.common.PDStream;
 import org.apache.pdfbox.pdmodel.encryption.AccessPermission;
 import org.apache.pdfbox.pdmodel.encryption.StandardProtectionPolicy;
 import org.apache.pdfbox.pdmodel.font.PDType1Font;
@@ -63,6 +72,60 @@ public final class TestDocuments {
             document.save(file.toFile());
         }
         return file;
+    }
+
+    /**
+     * A one-page PDF whose content stream is {@code inflatedBytes} spaces, Flate-compressed: a
+     * stream bomb (the file is about a thousandth of that), written without ever holding it inflated.
+     * {@code filter} is the stream's {@code /Filter}: {@code /FlateDecode}, or {@code [/FlateDecode]}
+     * (PDFBox reads the two differently: the first as it parses, the second decoded whole first).
+     */
+    public static Path pdfStreamBomb(Path file, long inflatedBytes, COSBase filter) throws IOException {
+        try (PDDocument document = new PDDocument()) {
+            PDPage page = new PDPage();
+            document.addPage(page);
+            COSStream content = document.getDocument().createCOSStream();
+            content.setItem(COSName.FILTER, filter);
+            try (OutputStream raw = content.createRawOutputStream()) {
+                deflatedSpaces(raw, inflatedBytes);
+            }
+            page.setContents(new PDStream(content));
+            document.save(file.toFile());
+        }
+        return file;
+    }
+
+    /**
+     * A zlib stream of {@code count} spaces, made in milliseconds: each MiB is compressed once and
+     * fully flushed (so it refers to nothing before it), and its compressed bytes are repeated.
+     */
+    private static void deflatedSpaces(OutputStream out, long count) throws IOException {
+        byte[] spaces = new byte[1 << 20];
+        Arrays.fill(spaces, (byte) ' ');
+        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
+        Adler32 checksum = new Adler32();
+        out.write(fullyFlushed(deflater, spaces, 0)); // the zlib header, and nothing else
+        byte[] mib = fullyFlushed(deflater, spaces, spaces.length);
+        for (long left = count; left > 0; left -= spaces.length) {
+            int n = (int) Math.min(left, spaces.length);
+            out.write(n == spaces.length ? mib : fullyFlushed(deflater, spaces, n));
+            checksum.update(spaces, 0, n);
+        }
+        deflater.end();
+        out.write(new byte[] {3, 0}); // an empty final block
+        out.write(ByteBuffer.allocate(4).putInt((int) checksum.getValue()).array());
+    }
+
+    private static byte[] fullyFlushed(Deflater deflater, byte[] input, int length) {
+        deflater.setInput(input, 0, length);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[1 << 16];
+        int n;
+        do { // a full buffer may not hold all of it
+            n = deflater.deflate(buffer, 0, buffer.length, Deflater.FULL_FLUSH);
+            out.write(buffer, 0, n);
+        } while (n == buffer.length);
+        return out.toByteArray();
     }
 
     /** A Word document: a heading, a paragraph, a 2×2 table, a closing paragraph. */

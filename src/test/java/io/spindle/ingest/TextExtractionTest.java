@@ -20,6 +20,9 @@ import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
+import org.apache.pdfbox.cos.COSArray;
+import org.apache.pdfbox.cos.COSBase;
+import org.apache.pdfbox.cos.COSName;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -294,6 +297,34 @@ class TextExtractionTest {
         assertThat(Files.size(bomb)).isLessThan(1 << 20);
 
         assertFails(() -> extract(bomb), IngestException.Kind.INVALID_FILE, "not a valid Word file");
+    }
+
+    @Test
+    void pdfStreamBombsAreTooLargeAndOtherPdfsStillExtract() throws Exception {
+        // 1.5 GB of spaces in one Flate content stream, more than this JVM's heap (-Xmx1g), in a file of about 1.5 MB;
+        // PDFBox inflates [/FlateDecode] whole into memory, /FlateDecode as it parses (no memory, but 17 s unbounded)
+        for (COSBase filter : List.of(new COSArray(List.of(COSName.FLATE_DECODE)), COSName.FLATE_DECODE)) {
+            Path bomb = TestDocuments.pdfStreamBomb(dir.resolve("bomb.pdf"), 1536L << 20, filter);
+            assertThat(Files.size(bomb)).isLessThan(4 << 20);
+
+            assertFails(() -> extract(bomb), IngestException.Kind.INVALID_FILE, IngestException.TOO_LARGE);
+        }
+        assertThat(extract(TestDocuments.pdf(dir.resolve("after.pdf"), List.of(List.of("still readable")))).text())
+                .isEqualTo("still readable\n\n");
+    }
+
+    @Test
+    void pdfStreamsMayInflateUpToTheirLimit() throws Exception {
+        // under a text limit of 100,000 characters a stream may inflate to 800,000 bytes: blank, but not too large
+        TextExtraction small = new TextExtraction(100_000, dir.resolve("scratch"));
+        long limit = 100_000 * PdfExtractor.DECODED_BYTES_PER_CHAR;
+        for (COSBase filter : List.of(new COSArray(List.of(COSName.FLATE_DECODE)), COSName.FLATE_DECODE)) {
+            Path within = TestDocuments.pdfStreamBomb(dir.resolve("within.pdf"), limit, filter);
+            Path past = TestDocuments.pdfStreamBomb(dir.resolve("past.pdf"), limit + 1, filter);
+
+            assertFails(() -> small.extract("within.pdf", within), IngestException.Kind.INVALID_FILE, "contains no text");
+            assertFails(() -> small.extract("past.pdf", past), IngestException.Kind.INVALID_FILE, IngestException.TOO_LARGE);
+        }
     }
 
     @Test
