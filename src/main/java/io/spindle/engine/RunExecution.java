@@ -29,6 +29,7 @@ import io.spindle.upstream.ChatResult;
 import io.spindle.upstream.Tokenizer;
 import io.spindle.upstream.UpstreamException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,10 +80,9 @@ final class RunExecution implements Workers.Job {
         /** How many calls of each tool the run made in earlier turns. */
         Map<String, Integer> earlierCalls = Map.of();
 
-        /** The position of a call among the run's calls of the same tool. */
-        int ordinal(String name, int index) {
-            int before = (int) calls.headMap(index).values().stream().filter(c -> c.name().equals(name)).count();
-            return earlierCalls.getOrDefault(name, 0) + before;
+        /** The position of a call among the run's calls of the same tool, given the calls of this turn before it. */
+        int ordinal(String name, Collection<ToolCall> before) {
+            return earlierCalls.getOrDefault(name, 0) + (int) before.stream().filter(c -> c.name().equals(name)).count();
         }
     }
 
@@ -276,13 +276,14 @@ final class RunExecution implements Workers.Job {
             endMessageBeforeCalls(c, now);
             List<ToolCall> calls = new ArrayList<>();
             List<BuiltInCall> builtIn = new ArrayList<>();
+            // the calls as announced while streaming, in index order (upstreams do not all count from 0)
+            List<ToolCall> streamed = new ArrayList<>(turn.calls.values());
             for (int i = 0; i < result.toolCalls().size(); i++) {
                 ChatResult.ToolCall call = result.toolCalls().get(i);
-                ToolCall streamed = turn.calls.get(i);
-                String id = streamed != null ? streamed.id() : Ids.call();
+                String id = i < streamed.size() ? streamed.get(i).id() : Ids.call();
                 var offered = offer.forName(call.name());
                 if (offered.isPresent()) {
-                    ToolRun context = new ToolRun(claim.project(), run, turn.ordinal(call.name(), i), cancellation::isCancelled);
+                    ToolRun context = new ToolRun(claim.project(), run, turn.ordinal(call.name(), calls), cancellation::isCancelled);
                     ToolCall begun = offered.get().tool().begin(id, call.arguments(), offered.get().entry(), context);
                     builtIn.add(new BuiltInCall(begun, offered.get().tool(), context));
                     calls.add(begun);
@@ -577,7 +578,7 @@ final class RunExecution implements Workers.Job {
             String callId = Ids.call();
             ToolCall call = offer.forName(name)
                     .map(o -> o.tool().begin(callId, "", o.entry(),
-                            new ToolRun(claim.project(), run, turn.ordinal(name, index), cancellation::isCancelled)))
+                            new ToolRun(claim.project(), run, turn.ordinal(name, turn.calls.headMap(index).values()), cancellation::isCancelled)))
                     .orElseGet(() -> new ToolCall.Function(callId, name, "", null));
             turn.calls.put(index, call);
             if (!turn.toolStepStarted) {
