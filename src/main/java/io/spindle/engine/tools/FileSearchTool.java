@@ -7,6 +7,7 @@ import io.spindle.api.Json;
 import io.spindle.api.ToolCall;
 import io.spindle.api.VectorStoreObject;
 import io.spindle.search.ChunkHit;
+import io.spindle.search.EmbeddingException;
 import io.spindle.search.VectorStoreSearch;
 import io.spindle.store.Store;
 import io.spindle.store.VectorStoreRepository;
@@ -93,6 +94,8 @@ public final class FileSearchTool implements BuiltInTool {
                     call.scoreThreshold());
         } catch (ApiException e) {
             throw new ToolFailure("server_error", e.getMessage());
+        } catch (EmbeddingException e) {
+            throw new ToolFailure("server_error", "The embedding model could not embed the search queries.");
         }
         List<FileSearchOutput.Hit> found = hits.stream().map(h -> new FileSearchOutput.Hit(h.fileId(), h.fileName(), h.score(),
                 Json.tree(h.attributes()), h.text())).toList();

@@ -1,0 +1,53 @@
+package io.spindle.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Tool calls keep what the engine needs in their stored form and show clients only the wire form. */
+class ToolCallTest {
+
+    private static final ToolCall.FileSearch SEARCH = new ToolCall.FileSearch("call_1", "{\"queries\":[\"cake\"]}", 2,
+            "default_2024_08_21", 0.5, List.of(new ToolCall.FileSearch.Result("file-a", "foods.txt", 0.75, Json.object().put("k", "v"),
+            "Filip: cake")), "【2:0†foods.txt】\nFilip: cake");
+
+    @Test
+    void aFileSearchCallSurvivesItsStoredForm() {
+        assertThat(ToolCall.parse(SEARCH.stored())).isEqualTo(SEARCH);
+    }
+
+    @Test
+    void aFunctionCallSurvivesItsStoredFormPendingOrAnswered() {
+        ToolCall.Function pending = new ToolCall.Function("call_2", "get_weather", "{}", null);
+        assertThat(ToolCall.parse(pending.stored())).isEqualTo(pending);
+        assertThat(pending.pending()).isTrue();
+        ToolCall.Function answered = pending.withOutput("sunny");
+        assertThat(ToolCall.parse(answered.stored())).isEqualTo(answered);
+        assertThat(answered.pending()).isFalse();
+    }
+
+    @Test
+    void theWireFormHidesTheEnginesFieldsAndShowsContentOnlyWhenIncluded() {
+        assertThat(SEARCH.wire(false)).isEqualTo(Json.readTree("""
+                {"id": "call_1", "type": "file_search", "file_search": {
+                  "ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.5},
+                  "results": [{"file_id": "file-a", "file_name": "foods.txt", "score": 0.75, "attributes": {"k": "v"}}]}}"""));
+        assertThat(SEARCH.wire(true).path("file_search").path("results").path(0).path("content"))
+                .isEqualTo(Json.readTree("[{\"type\": \"text\", \"text\": \"Filip: cake\"}]"));
+        assertThat(SEARCH.startDelta(1)).isEqualTo(Json.readTree("""
+                {"index": 1, "id": "call_1", "type": "file_search", "file_search": {
+                  "ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.5}, "results": []}}"""));
+    }
+
+    @Test
+    void aStepShowsItsCallsInWireFormWhetherStoredOrAlreadyPublished() {
+        var details = Json.object().put("type", RunStepObject.TOOL_CALLS);
+        details.set("tool_calls", ToolCall.storedAll(List.of(SEARCH)));
+        RunStepObject step = new RunStepObject("step_1", 1, "run_1", "asst_1", "thread_1", RunStepObject.TOOL_CALLS, "completed",
+                null, 2L, null, null, null, null, details, Usage.ZERO);
+        RunStepObject shown = step.published(true);
+        assertThat(shown.stepDetails().path("tool_calls").path(0)).isEqualTo(SEARCH.wire(true));
+        assertThat(shown.published(false).stepDetails().path("tool_calls").path(0)).isEqualTo(SEARCH.wire(false));
+    }
+}
