@@ -66,6 +66,8 @@ class FileSearchStoreStatesTest {
 
     @AfterEach
     void stop() {
+        // a held ingestion would keep the server's shutdown waiting for it
+        embeddings.release();
         try {
             spindle.close();
         } finally {
@@ -155,6 +157,28 @@ class FileSearchStoreStatesTest {
                 + steps.path(1).path("step_details").path("message_creation").path("message_id").asText()).ok();
         assertThat(message.path("content").path(0).path("text").path("annotations").path(0).path("file_citation")
                 .path("file_id").asText()).isEqualTo(file);
+    }
+
+    @Test
+    void aRunCancelledWhileItWaitsForTheThreadsFilesStopsWaiting() throws InterruptedException {
+        String file = api.uploadFile("assistants", "favorite_foods.txt", FOODS.getBytes(StandardCharsets.UTF_8));
+        embeddings.hold("Summanus");
+        String store = api.post("/v1/vector_stores", Map.of("file_ids", List.of(file))).ok().path("id").asText();
+        String thread = threadAsking(Map.of("file_search", Map.of("vector_store_ids", List.of(store))));
+        model.enqueue(SEARCH);
+        JsonNode created = api.post("/v1/threads/" + thread + "/runs", Map.of("assistant_id", assistantSearching(null))).ok();
+        api.await(runPath(thread, created) + "/steps", s -> s.path("data").path(0).path("step_details").path("tool_calls").size() == 1,
+                Duration.ofSeconds(30));
+
+        api.post(runPath(thread, created) + "/cancel", Map.of()).ok();
+        JsonNode run = awaitEnd(thread, created.path("id").asText());
+
+        assertThat(run.path("status").asText()).as("run %s", run).isEqualTo("cancelled");
+        assertThat(api.get("/v1/vector_stores/" + store).ok().path("status").asText()).as("cancelled while the file was held")
+                .isEqualTo("in_progress");
+        JsonNode steps = api.get(runPath(thread, run) + "/steps").ok().path("data");
+        assertThat(steps).extracting(st -> st.path("status").asText()).containsExactly("cancelled");
+        assertThat(model.requestCount()).isEqualTo(1);
     }
 
     /** An assistant with file_search, and these {@code tool_resources.file_search} (or none). */
