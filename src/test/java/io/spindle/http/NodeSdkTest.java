@@ -18,11 +18,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the Node SDK suite in {@code src/test/node} (runs, files and vector stores; {@code node --test}, official {@code openai}
+ * Runs the Node SDK suite in {@code src/test/node} (runs, file_search runs, files and vector stores; {@code node --test}, official {@code openai}
  * package pinned in its package.json) against a Spindle server and a fake model started here.
  * Without {@code node} on the PATH the test is skipped, except on CI (env {@code CI} set), where
  * it fails.
@@ -30,6 +32,9 @@ import org.junit.jupiter.api.Test;
 class NodeSdkTest {
     private static final Path SUITE = Path.of("src", "test", "node");
     static final String FIXED_ANSWER = "Hello from the fake model. Streaming works, delta by delta!";
+    /** The answer to a file_search result comes before the result's first marker, copied exactly (file_search.test.js). */
+    static final String CITING_ANSWER_START = "Café crème ☕ 😀🎂 : Filip préfère le gâteau";
+    private static final Pattern MARKER = Pattern.compile("【[^】]*】");
 
     @Test
     void officialNodeSdkDrivesRunsAndStreams() throws Exception {
@@ -61,14 +66,27 @@ class NodeSdkTest {
         JsonNode messages = request.path("messages");
         JsonNode last = messages.path(messages.size() - 1);
         if (last.path("role").asText().equals("tool")) {
+            Matcher marker = MARKER.matcher(last.path("content").asText());
+            if (marker.find()) {
+                // small pieces, so the marker arrives split over several chunks and the emoji's surrogates too
+                return Reply.text(CITING_ANSWER_START + marker.group() + ".").withPieceSize(2).withChunkDelay(Duration.ofMillis(5));
+            }
             return Reply.text("The weather is " + last.path("content").asText() + ".");
         }
         boolean toolsOffered = request.path("tools").size() > 0;
+        if (last.path("role").asText().equals("user") && offers(request, "file_search")) {
+            return Reply.toolCalls(new ToolCall("call_fake_search", "file_search", "{\"queries\":[\"Filip favorite food\"]}"));
+        }
         if (last.path("role").asText().equals("user") && toolsOffered && last.path("content").toString().contains("weather")) {
             return Reply.toolCalls(new ToolCall("call_fake1", "get_current_weather", "{\"location\":\"Paris\"}"));
         }
         // paced, so each piece reaches the client on its own (pieces that wait for a busy reader join into one delta)
         return Reply.text(FIXED_ANSWER).withChunkDelay(Duration.ofMillis(5));
+    }
+
+    /** Whether the request offers the model a function of this name. */
+    private static boolean offers(JsonNode request, String name) {
+        return request.path("tools").valueStream().anyMatch(t -> t.path("function").path("name").asText().equals(name));
     }
 
     /** Runs a command in the suite's directory, copying its output into the test log; returns its exit code. */
