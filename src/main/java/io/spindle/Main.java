@@ -3,7 +3,10 @@ package io.spindle;
 import java.time.InstantSource;
 import java.util.concurrent.CountDownLatch;
 
-/** The command line: {@code spindle serve}, {@code spindle --version} and {@code spindle --help}. */
+/**
+ * The command line: {@code spindle serve}, {@code spindle sandbox-check}, {@code spindle --version} and
+ * {@code spindle --help}.
+ */
 public final class Main {
     private Main() {}
 
@@ -12,6 +15,7 @@ public final class Main {
         String command = args.length == 0 ? "--help" : args[0];
         switch (command) {
             case "serve" -> serve();
+            case "sandbox-check" -> System.exit(sandboxCheck());
             case "--help", "-h", "help" -> System.out.print(help());
             case "--version", "-V", "version" -> System.out.println("spindle " + version());
             default -> {
@@ -47,6 +51,22 @@ public final class Main {
         stopped.await();
     }
 
+    /** Whether code_interpreter can run code here, and why not; exit status 0 when it can. */
+    private static int sandboxCheck() {
+        Settings settings;
+        try {
+            settings = Settings.fromEnvironment(System.getenv());
+        } catch (Settings.Invalid e) {
+            System.err.println("spindle: " + e.getMessage());
+            return 2;
+        }
+        io.spindle.sandbox.Sandbox.Probe probe = io.spindle.sandbox.Sandboxes.choose(settings.sandbox(),
+                java.util.Objects.requireNonNullElse(System.getenv("PATH"), "/usr/bin:/bin")).probe();
+        System.out.println(probe.works() ? "code_interpreter works here: " + probe.reason()
+                : "code_interpreter does not work here: " + probe.reason());
+        return probe.works() ? 0 : 1;
+    }
+
     private static void configureLogging() {
         if (System.getProperty("java.util.logging.config.file") != null) {
             return;
@@ -64,6 +84,7 @@ public final class Main {
 
                 Usage:
                   spindle serve       start the server
+                  spindle sandbox-check  say whether code_interpreter can run code here (exit 0) or why not (exit 1)
                   spindle test        run the test suite (launcher script only)
                   spindle bench       run the benchmarks (launcher script only; --quick for a short run)
                   spindle --version   show the version

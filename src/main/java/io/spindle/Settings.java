@@ -27,7 +27,8 @@ public record Settings(
         Runs runs,
         int maxConcurrentIngestions,
         Web web,
-        Embedding embedding) {
+        Embedding embedding,
+        Sandboxing sandbox) {
 
     /** The OpenAI-compatible model endpoint runs call. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
@@ -50,6 +51,12 @@ public record Settings(
      * when the vectors are to be shortened, or the model's size is not 1,536).
      */
     public record Embedding(Optional<URI> url, Optional<String> apiKey, Optional<String> model, Optional<Integer> dimensions) {}
+
+    /**
+     * code_interpreter's sandbox: whether to use one ({@code SPINDLE_SANDBOX=auto} probes bubblewrap at start), how long
+     * an idle session lives, how many live at once, and what each may use.
+     */
+    public record Sandboxing(boolean enabled, Duration idle, int maxSessions, long memoryBytes, long diskBytes, Duration timeout) {}
 
     /** A documented environment variable; the list below feeds {@code --help} and the README table. */
     public record Variable(String name, String defaultValue, String description) {}
@@ -86,7 +93,13 @@ public record Settings(
             new Variable("SPINDLE_EMBEDDING_URL", "(unset)", "Base URL of an OpenAI-compatible embeddings endpoint (`POST {url}/embeddings`) for vector stores. Unset: bge-small-en-v1.5 runs inside Spindle (no network). A vector store is searched only with the model its files were embedded with."),
             new Variable("SPINDLE_EMBEDDING_API_KEY", "(unset)", "API key sent to SPINDLE_EMBEDDING_URL."),
             new Variable("SPINDLE_EMBEDDING_MODEL", "(unset)", "Embedding model asked of SPINDLE_EMBEDDING_URL (e.g. `text-embedding-3-small`); required when that is set."),
-            new Variable("SPINDLE_EMBEDDING_DIMENSIONS", "(unset)", "Size of the endpoint's vectors. Set: sent as `dimensions` (text-embedding-3 models shorten their vectors). Unset: the model's own size, 1536 assumed."));
+            new Variable("SPINDLE_EMBEDDING_DIMENSIONS", "(unset)", "Size of the endpoint's vectors. Set: sent as `dimensions` (text-embedding-3 models shorten their vectors). Unset: the model's own size, 1536 assumed."),
+            new Variable("SPINDLE_SANDBOX", "auto", "code_interpreter's Python sandbox: `auto` uses bubblewrap when it works here (`spindle sandbox-check` says why not), `off` never runs code."),
+            new Variable("SPINDLE_SANDBOX_IDLE_MINUTES", "20", "A thread's Python session (its variables and /mnt/data) ends after this many idle minutes; it lives at most an hour in any case."),
+            new Variable("SPINDLE_SANDBOX_MAX_SESSIONS", "20", "Most live Python sessions on one node; past it the longest-idle one ends, or the call fails when all are busy."),
+            new Variable("SPINDLE_SANDBOX_MEMORY_MB", "1024", "Address space of each sandboxed process, in MiB; past it Python raises MemoryError."),
+            new Variable("SPINDLE_SANDBOX_DISK_MB", "512", "Size of a session's /mnt/data (memory-backed), in MiB; also the largest file code may write."),
+            new Variable("SPINDLE_SANDBOX_TIMEOUT_SECONDS", "120", "Wall-clock limit of one code_interpreter call; past it the cell is interrupted (variables kept), and the session restarted if that does not stop it."));
 
     public static final String DEFAULT_PROJECT = "default";
 
@@ -134,7 +147,7 @@ public record Settings(
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
         return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs,
-                maxConcurrentIngestions, web, embedding(env));
+                maxConcurrentIngestions, web, embedding(env), sandboxing(env));
     }
 
     public boolean authRequired() {
@@ -251,6 +264,20 @@ public record Settings(
                 ? Optional.of(intValue(env, "SPINDLE_EMBEDDING_DIMENSIONS", 0, 1, 65_536))
                 : Optional.empty();
         return new Embedding(url, value(env, "SPINDLE_EMBEDDING_API_KEY"), model, dimensions);
+    }
+
+    private static Sandboxing sandboxing(Map<String, String> env) {
+        String mode = value(env, "SPINDLE_SANDBOX").orElse("auto");
+        if (!mode.equals("auto") && !mode.equals("off")) {
+            throw new Invalid("SPINDLE_SANDBOX must be auto or off, got '" + mode + "'");
+        }
+        long mib = 1024 * 1024;
+        return new Sandboxing(mode.equals("auto"),
+                Duration.ofMinutes(intValue(env, "SPINDLE_SANDBOX_IDLE_MINUTES", 20, 1, 60)),
+                intValue(env, "SPINDLE_SANDBOX_MAX_SESSIONS", 20, 1, 10_000),
+                intValue(env, "SPINDLE_SANDBOX_MEMORY_MB", 1024, 256, 1_048_576) * mib,
+                intValue(env, "SPINDLE_SANDBOX_DISK_MB", 512, 1, 1_048_576) * mib,
+                Duration.ofSeconds(intValue(env, "SPINDLE_SANDBOX_TIMEOUT_SECONDS", 120, 1, 3_600)));
     }
 
     private static URI embeddingUrl(String raw) {

@@ -1,0 +1,31 @@
+package io.spindle.sandbox;
+
+import java.io.InputStream;
+import java.time.Duration;
+
+/**
+ * One live Python kernel in a sandbox: variables survive between {@link #execute} calls until the session ends.
+ * Files move in and out only through the kernel, never through host paths.
+ */
+public interface Session extends AutoCloseable {
+
+    String id();
+
+    /** False once the kernel ended: closed, torn down after a time limit, or crashed. */
+    boolean alive();
+
+    /** Writes {@code /mnt/data/<name>}, replacing whatever the code left under that name. */
+    void putFile(String name, InputStream content);
+
+    /** Runs a cell; past {@code limit} it is interrupted, and when that does not stop it the session is torn down. */
+    Execution execute(String code, Duration limit);
+
+    /** The bytes of the regular file {@code /mnt/data/<name>}; a link, a FIFO or a missing file fails clearly. */
+    byte[] readFile(String name);
+
+    /** Stops the running cell as Ctrl-C does; the variables survive. */
+    void interrupt();
+
+    @Override
+    void close();
+}

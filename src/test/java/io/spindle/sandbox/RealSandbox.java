@@ -1,0 +1,63 @@
+package io.spindle.sandbox;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+
+/** The real bubblewrap backend for tests, with small limits; on CI a sandbox that does not work fails the test. */
+final class RealSandbox {
+    static final long MIB = 1024 * 1024;
+    static final Limits LIMITS = new Limits(1024 * MIB, 64 * MIB, 32 * MIB, 32, 600);
+
+    private RealSandbox() {}
+
+    static BubblewrapSandbox start() {
+        java.util.Optional<Path> bwrap = BubblewrapSandbox.findBwrap(System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        Sandbox.Probe probe = bwrap.map(found -> new BubblewrapSandbox(found, LIMITS).probe())
+                .orElse(Sandbox.Probe.broken("bwrap is not installed"));
+        if (!probe.works()) {
+            String why = "the sandbox does not work here: " + probe.reason();
+            if (System.getenv("CI") != null) {
+                throw new AssertionError(why + " (CI is set, so this is a failure, not a skip)");
+            }
+            Assumptions.abort(why);
+        }
+        return new BubblewrapSandbox(bwrap.orElseThrow(), LIMITS);
+    }
+
+    /** How many processes of the session are left. */
+    static long processesOf(String sessionId) {
+        return processes(sessionId).size();
+    }
+
+    /** The host uids the session's processes run as. */
+    static java.util.Set<Long> uidsOf(String sessionId) {
+        return processes(sessionId).stream().map(p -> {
+            try {
+                return ((Number) Files.getAttribute(p, "unix:uid")).longValue();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).collect(java.util.stream.Collectors.toSet());
+    }
+
+    /** Processes whose environment (or bwrap's arguments) names the session. */
+    private static java.util.List<Path> processes(String sessionId) {
+        String inEnvironment = BubblewrapCommand.SESSION_VARIABLE + "=" + sessionId + "\0";
+        String inArguments = BubblewrapCommand.SESSION_VARIABLE + "\0" + sessionId + "\0"; // bwrap's --setenv
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            return processes.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+                    .filter(p -> {
+                        try {
+                            return new String(Files.readAllBytes(p.resolve("environ"))).contains(inEnvironment)
+                                    || new String(Files.readAllBytes(p.resolve("cmdline"))).contains(inArguments);
+                        } catch (java.io.IOException e) {
+                            return false;
+                        }
+                    }).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
