@@ -157,8 +157,8 @@ final class StorePhases {
                 row.put("files", ids.size());
                 row.put("build_s", round(building[0]));
                 row.put("chunks_per_s", round((chunks[0] - before) / s));
-                row.put("result", chunks[0] + " chunks in " + ids.size() + " files" + (outOfTime[0] ? " (the build time ran out)" : "")
-                        + ", " + round((chunks[0] - before) / s) + " chunks/s");
+                row.put("result", chunks[0] + " chunks in " + ids.size() + " files after " + Math.round(building[0]) + " s of building"
+                        + (outOfTime[0] ? " (the build time ran out)" : "") + ", " + round((chunks[0] - before) / s) + " chunks/s");
             });
             if (!grown || (chunks[0] == before && before > 0)) {
                 break; // failed, or nothing added since the last size searched
