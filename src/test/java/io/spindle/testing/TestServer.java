@@ -107,6 +107,11 @@ public final class TestServer implements AutoCloseable {
         return Sdk.roundRobin(urls, apiKey, java.util.Collections.synchronizedList(new ArrayList<>()));
     }
 
+    /** The official SDK once per node, each sending every request to its own node (one on SQLite and PostgreSQL, three in a cluster). */
+    public List<com.openai.client.OpenAIClient> nodeSdks() {
+        return nodes.stream().map(n -> Sdk.client("http://127.0.0.1:" + n.port() + "/v1", apiKey)).toList();
+    }
+
     public Spindle spindle() {
         return spindle;
     }

@@ -42,6 +42,7 @@ public final class Bench {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Pattern TOKEN = Pattern.compile("T(\\d+);");
     static final int WARM_UP_SECONDS = 15;
+    static final int POSTGRES_POOL = 16;
 
     final Path root;
     final String java;
@@ -51,7 +52,7 @@ public final class Bench {
     final List<String> databases;
     final List<String> phases;
     final List<Integer> scaleSizes;
-    final int searchChunks;
+    final List<Integer> searchSizes;
     final int searchBuildSeconds;
     final List<Map<String, Object>> rows = new ArrayList<>();
     ScriptedUpstream upstream;
@@ -69,7 +70,7 @@ public final class Bench {
         List<String> dbs = new ArrayList<>(List.of("sqlite", "postgresql"));
         List<String> ph = List.of("crud", "runs", "scale", "tools");
         List<Integer> sizes = null;
-        int chunks = 10_000;
+        List<Integer> chunks = List.of(10_000);
         int build = 120;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -81,11 +82,11 @@ public final class Bench {
                 case "--db" -> dbs = List.of(args[++i].split(","));
                 case "--phases" -> ph = List.of(args[++i].split(","));
                 case "--scale" -> sizes = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
-                case "--search-chunks" -> chunks = Integer.parseInt(args[++i]);
+                case "--search-chunks" -> chunks = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--search-build-seconds" -> build = Integer.parseInt(args[++i]);
                 case "--help", "-h" -> {
                     System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]"
-                            + " [--phases crud,runs,scale,tools,files,ingest,search] [--scale 100,1000,5000] [--search-chunks 10000] [--search-build-seconds 120]");
+                            + " [--phases crud,runs,scale,tools,files,ingest,search] [--scale 100,1000,5000] [--search-chunks 10000,100000] [--search-build-seconds 120]");
                     System.out.println("default phases: crud,runs,scale,tools; files, ingest and search (a few minutes each) only when named");
                     System.exit(0);
                 }
@@ -100,7 +101,7 @@ public final class Bench {
         databases = dbs;
         phases = ph;
         scaleSizes = sizes != null ? sizes : quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
-        searchChunks = chunks;
+        searchSizes = chunks;
         searchBuildSeconds = build;
     }
 
@@ -172,7 +173,11 @@ public final class Bench {
         env.put("SPINDLE_MAX_CONCURRENT_RUNS", "6000");
         env.remove("SPINDLE_API_KEYS");
         env.remove("SPINDLE_DATABASE_URL");
-        if (dbUrl != null) env.put("SPINDLE_DATABASE_URL", dbUrl);
+        if (dbUrl != null) {
+            env.put("SPINDLE_DATABASE_URL", dbUrl);
+            // the PostgreSQL server may be shared (other benches, test suites): a small pool unless told otherwise
+            env.putIfAbsent("SPINDLE_DATABASE_POOL_SIZE", String.valueOf(POSTGRES_POOL));
+        }
         spindle = pb.start();
         pid = spindle.pid();
         base = "http://127.0.0.1:" + port + "/v1";
@@ -449,7 +454,7 @@ public final class Bench {
         StorePhases store = new StorePhases(this, db);
         if (phases.contains("files")) store.files();
         if (phases.contains("ingest")) store.ingest();
-        if (phases.contains("search")) store.search(searchChunks, searchBuildSeconds, warm);
+        if (phases.contains("search")) store.search(searchSizes, searchBuildSeconds, warm);
     }
 
     /**

@@ -115,44 +115,68 @@ final class StorePhases {
     // ---------------------------------------------------------------- search
 
     /**
-     * Grows a store of 100-token chunks (no overlap) in batches until it holds {@code target}
-     * chunks or {@code buildSeconds} pass, counts the chunks it really holds, then searches
-     * it with varied queries at c=1 and c=8.
+     * Grows one store of 100-token chunks (no overlap) in batches of files, and at each size of {@code sizes}
+     * (ascending) it reaches, searches it with varied queries at c=1 and c=8 before growing on. The build time,
+     * searches not included, is limited to {@code buildSeconds} in all: a size not reached by then is measured
+     * at the size the store holds, and growing stops. Chunks are counted from each file's content parts.
      */
-    void search(int target, int buildSeconds, int warm) throws Exception {
+    void search(List<Integer> sizes, int buildSeconds, int warm) throws Exception {
         Corpus corpus = new Corpus(7);
         ObjectNode small = JSON.createObjectNode().put("type", "static");
         small.putObject("static").put("max_chunk_size_tokens", 100).put("chunk_overlap_tokens", 0);
         String store = createStore(List.of(), null);
         List<String> ids = new ArrayList<>();
         long[] chunks = {0};
-        measured("build a search store of 100-token chunks (up to " + target + " chunks or " + buildSeconds + " s)", row -> {
-            long t0 = System.nanoTime();
-            long deadline = t0 + TimeUnit.SECONDS.toNanos(buildSeconds);
-            double perFile = 0;
-            while (System.nanoTime() < deadline && (perFile == 0 || ids.size() * perFile < target)) {
-                List<String> batch = new ArrayList<>();
-                for (int i = 0; i < SEARCH_FILES_PER_BATCH; i++) {
-                    byte[] text = corpus.text(SEARCH_FILE_WORDS).getBytes(StandardCharsets.UTF_8);
-                    batch.add(upload("doc-" + ids.size() + "-" + i + ".txt", text.length, out -> out.write(text)).path("id").asText());
+        double[] building = {0};
+        Bench.Op op = searchOp(store);
+        List<Integer> targets = sizes.stream().sorted().toList();
+        for (int target : targets) {
+            boolean[] outOfTime = {false};
+            long before = chunks[0];
+            boolean grown = measured("grow the search store of 100-token chunks to " + target + " chunks", row -> {
+                long t0 = System.nanoTime();
+                long deadline = t0 + (long) ((buildSeconds - building[0]) * 1e9);
+                while (chunks[0] < target && System.nanoTime() < deadline) {
+                    List<String> batch = new ArrayList<>();
+                    for (int i = 0; i < SEARCH_FILES_PER_BATCH; i++) {
+                        byte[] text = corpus.text(SEARCH_FILE_WORDS).getBytes(StandardCharsets.UTF_8);
+                        batch.add(upload("doc-" + ids.size() + "-" + i + ".txt", text.length, out -> out.write(text)).path("id").asText());
+                    }
+                    ObjectNode body = JSON.createObjectNode();
+                    batch.forEach(body.putArray("file_ids")::add);
+                    body.set("chunking_strategy", small);
+                    bench.post("/vector_stores/" + store + "/file_batches", body);
+                    waitIngested(store);
+                    ids.addAll(batch);
+                    chunks[0] += chunks(store, batch);
                 }
-                ObjectNode body = JSON.createObjectNode();
-                batch.forEach(body.putArray("file_ids")::add);
-                body.set("chunking_strategy", small);
-                bench.post("/vector_stores/" + store + "/file_batches", body);
-                waitIngested(store);
-                ids.addAll(batch);
-                if (perFile == 0) perFile = chunks(store, batch) / (double) batch.size();
+                double s = (System.nanoTime() - t0) / 1e9;
+                building[0] += s;
+                outOfTime[0] = chunks[0] < target;
+                row.put("chunks", chunks[0]);
+                row.put("files", ids.size());
+                row.put("build_s", round(building[0]));
+                row.put("chunks_per_s", round((chunks[0] - before) / s));
+                row.put("result", chunks[0] + " chunks in " + ids.size() + " files after " + Math.round(building[0]) + " s of building"
+                        + (outOfTime[0] ? " (the build time ran out)" : "") + ", " + round((chunks[0] - before) / s) + " chunks/s");
+            });
+            if (!grown || (chunks[0] == before && before > 0)) {
+                break; // failed, or nothing added since the last size searched
             }
-            double s = (System.nanoTime() - t0) / 1e9;
-            chunks[0] = chunks(store, ids);
-            row.put("chunks", chunks[0]);
-            row.put("files", ids.size());
-            row.put("chunks_per_s", round(chunks[0] / s));
-            row.put("result", chunks[0] + " chunks in " + ids.size() + " files, " + round(chunks[0] / s) + " chunks/s");
-        });
+            bench.section = SECTION;
+            bench.phase(db, "search, " + chunks[0] + " chunks, 10 results (c=1)", () -> bench.load(1, warm, bench.seconds, op), null);
+            bench.phase(db, "search, " + chunks[0] + " chunks, 10 results (c=8)", () -> bench.load(8, warm, bench.seconds, op), null);
+            bench.section = null;
+            if (outOfTime[0]) {
+                break;
+            }
+        }
+    }
+
+    /** One search of the store with a 3-6 word query from a seeded sequence, expecting 10 results. */
+    Bench.Op searchOp(String store) {
         Corpus queries = new Corpus(99);
-        Bench.Op op = () -> {
+        return () -> {
             String q;
             synchronized (queries) {
                 q = queries.query();
@@ -161,10 +185,6 @@ final class StorePhases {
             if (page.path("data").size() != 10) throw new IOException("expected 10 results, got " + page.path("data").size());
             return -1;
         };
-        bench.section = SECTION;
-        bench.phase(db, "search, " + chunks[0] + " chunks, 10 results (c=1)", () -> bench.load(1, warm, bench.seconds, op), null);
-        bench.phase(db, "search, " + chunks[0] + " chunks, 10 results (c=8)", () -> bench.load(8, warm, bench.seconds, op), null);
-        bench.section = null;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -173,8 +193,8 @@ final class StorePhases {
         void run(Map<String, Object> row) throws Exception;
     }
 
-    /** One row of the files section: wall time, CPU and peak RSS of Spindle around {@code m}. */
-    void measured(String name, Measured m) throws Exception {
+    /** One row of the files section: wall time, CPU and peak RSS of Spindle around {@code m}; false when it failed. */
+    boolean measured(String name, Measured m) throws Exception {
         System.out.printf("   %s ...%n", name);
         bench.resetPeak();
         long cpu0 = bench.cpuMillis();
@@ -182,15 +202,18 @@ final class StorePhases {
         bench.section = SECTION;
         Map<String, Object> row = bench.row(db, name);
         bench.section = null;
+        boolean done = false;
         try {
             m.run(row);
             row.put("errors", 0);
+            done = true;
         } catch (Exception e) {
             row.put("errors", 1);
             row.put("first_error", String.valueOf(e.getMessage()));
             bench.toSpindle.get().close();
         }
         bench.finishRow(row, cpu0, (System.nanoTime() - t0) / 1e9);
+        return done;
     }
 
     /** {@code multipart/form-data} with purpose and one file part, written as it is sent. */
