@@ -93,9 +93,15 @@ class SseEventsTest {
         assertThatThrownBy(() -> StreamReplay.replay(SseEvents.parse(RUN_CREATED + DELTA_1 + MESSAGE_CREATED)))
                 .hasMessageContaining("before its thread.message.created");
         assertThatThrownBy(() -> StreamReplay.replay(SseEvents.parse(RUN_CREATED + MESSAGE_CREATED + DELTA_2)))
-                .hasMessageContaining("\"annotations\": []");
+                .hasMessageContaining("must carry \"annotations\"");
         assertThatThrownBy(() -> StreamReplay.replay(SseEvents.parse(RUN_CREATED + MESSAGE_CREATED + DELTA_1 + DELTA_1)))
-                .hasMessageContaining("re-sends annotations");
+                .hasMessageContaining("re-sends \"annotations\": []");
+        String citation = DELTA_2.replace("\"value\":\"!\"", "\"value\":\"!\",\"annotations\":[{\"index\":0,\"type\":\"file_citation\","
+                + "\"text\":\"!\",\"start_index\":5,\"end_index\":6,\"file_citation\":{\"file_id\":\"file-1\",\"quote\":\"\"}}]");
+        assertThat(citation).contains("file_citation");
+        assertThat(StreamReplay.replay(SseEvents.parse(RUN_CREATED + MESSAGE_CREATED + DELTA_1 + citation)).messages()).hasSize(1);
+        assertThatThrownBy(() -> StreamReplay.replay(SseEvents.parse(RUN_CREATED + MESSAGE_CREATED + DELTA_1 + citation + citation)))
+                .hasMessageContaining("without a new numeric index");
         String completedShort = MESSAGE_CREATED.replace("thread.message.created", "thread.message.completed")
                 .replace("\"status\":\"in_progress\"", "\"status\":\"completed\"")
                 .replace("\"content\":[]", "\"content\":[{\"type\":\"text\",\"text\":{\"value\":\"Hell\",\"annotations\":[]}}]");
