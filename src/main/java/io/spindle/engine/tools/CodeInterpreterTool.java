@@ -104,15 +104,16 @@ public final class CodeInterpreterTool implements BuiltInTool {
         if (code.isBlank()) {
             return call.withOutputs(List.of(), "Nothing ran: call code_interpreter with {\"code\": \"...\"}, the Python to run.");
         }
-        if (run.isCancelled()) {
-            return call.withOutputs(List.of(), "Nothing ran: the run was cancelled.");
-        }
         Ran ran;
         try {
             ran = sessions.use(run.run().threadId(), session -> {
                 putFiles(session, run);
                 Execution execution;
                 try (Cancellation.Hook stop = run.cancellation().whileRunning(session::interrupt)) {
+                    if (run.isCancelled()) {
+                        // an interrupt before the cell starts is dropped by the kernel: do not start it
+                        return new Ran(CANCELLED, List.of());
+                    }
                     execution = session.execute(code, timeLimit);
                 }
                 List<Written> written = new ArrayList<>();
@@ -127,6 +128,9 @@ public final class CodeInterpreterTool implements BuiltInTool {
         }
         return outputs(call, ran, run.project());
     }
+
+    private static final Execution CANCELLED = new Execution("", Optional.of("The run was cancelled before the code ran."),
+            List.of(), List.of(), false, false);
 
     /** What a cell did, with the bytes of the files it wrote. */
     private record Ran(Execution execution, List<Written> written) {}
