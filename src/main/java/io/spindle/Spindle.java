@@ -5,9 +5,13 @@ import io.spindle.engine.FileSearchStores;
 import io.spindle.engine.Ingestion;
 import io.spindle.engine.RunEngine;
 import io.spindle.engine.tools.BuiltInTools;
+import io.spindle.engine.tools.CodeInterpreterTool;
 import io.spindle.engine.tools.FileSearchTool;
 import io.spindle.engine.Runs;
 import io.spindle.http.ApiServer;
+import io.spindle.sandbox.ChosenInBackground;
+import io.spindle.sandbox.Sandboxes;
+import io.spindle.sandbox.SessionPool;
 import io.spindle.search.Embedder;
 import io.spindle.search.Embedders;
 import io.spindle.search.IndexFollower;
@@ -32,6 +36,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -96,11 +101,12 @@ public final class Spindle implements AutoCloseable {
                     settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
             IndexFollower index = opened.add(openIndex(settings, embedder, new ChunkRepository(db)));
             VectorStoreSearch search = new VectorStoreSearch(vectorStores, index, embedder);
-            BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search)));
+            BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search),
+                    codeInterpreter(settings, opened, store, files, clock)));
             RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), tools, cluster, settings, clock);
             FileSearchStores fileSearch = new FileSearchStores(vectorStores, files, ingestion);
             Runs runs = new Runs(store, engine, fileSearch, settings.runs().expiry(), clock);
-            WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, search, clock);
+            WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, tools, search, clock);
             opened.add(server::stop);
             // Only now, with the port ours, does this node claim work: a refused start never touches the runs of a
             // live node with the same id (closing an engine that never started hands nothing back).
@@ -122,6 +128,21 @@ public final class Spindle implements AutoCloseable {
             opened.closeAll();
             throw e;
         }
+    }
+
+    /**
+     * code_interpreter, on the sandbox {@link Sandboxes#choose} picks (probed in the background: start does not wait),
+     * with one session per thread; the pool ends its idle sessions itself, and all of them at close.
+     */
+    private static CodeInterpreterTool codeInterpreter(Settings settings, Opened opened, Store store, FileRepository files,
+                                                       InstantSource clock) {
+        Settings.Sandboxing sandboxing = settings.sandbox();
+        ChosenInBackground sandbox = new ChosenInBackground(() -> Sandboxes.choose(sandboxing,
+                Objects.requireNonNullElse(System.getenv("PATH"), "/usr/bin:/bin")));
+        sandbox.whenChosen(choice -> LOG.info(choice.probe().works() ? "code_interpreter: " + choice.probe().reason()
+                : "code_interpreter is not available: " + choice.probe().reason()));
+        SessionPool sessions = opened.add(new SessionPool(sandbox, sandboxing.idle(), sandboxing.maxSessions(), clock));
+        return new CodeInterpreterTool(store, files, sandbox, sessions, sandboxing.timeout(), clock);
     }
 
     private static void logStart(Settings settings, WebServer server) {
@@ -177,8 +198,8 @@ public final class Spindle implements AutoCloseable {
 
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
     private static WebServer listen(Settings settings, Store store, FileRepository files, ApiServer.VectorStores vectorStores, Runs runs,
-                                    VectorStoreSearch search, InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, search, clock);
+                                    BuiltInTools tools, VectorStoreSearch search, InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, tools, search, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");

@@ -40,6 +40,7 @@ public sealed interface ToolCall {
     static ToolCall parse(JsonNode stored) {
         return switch (stored.path("type").asText()) {
             case FileSearch.TYPE -> FileSearch.parse(stored);
+            case CodeInterpreter.TYPE -> CodeInterpreter.parse(stored);
             default -> Function.parse(stored);
         };
     }
@@ -170,6 +171,102 @@ public sealed interface ToolCall {
 
         private ObjectNode rankingOptions() {
             return Json.object().put("ranker", ranker).put("score_threshold", scoreThreshold);
+        }
+    }
+
+    /**
+     * Python the model ran in the thread's sandbox session. The wire form shows the code ({@code input}) and its
+     * outputs: a {@code logs} output (printed text and the error) and one {@code image} output per figure, each a file.
+     * The stored form also keeps what the model wrote ({@code arguments}) and the text it read back.
+     */
+    record CodeInterpreter(String id, String arguments, List<Output> outputs, String output) implements ToolCall {
+        public static final String TYPE = "code_interpreter";
+        private static final String OWN = "spindle";
+
+        /** One entry of {@code outputs}: the cell's logs, or an image stored as a file. */
+        public sealed interface Output {
+            ObjectNode json();
+
+            static Output parse(JsonNode json) {
+                return json.path("type").asText().equals("image")
+                        ? new Image(json.path("image").path("file_id").asText())
+                        : new Logs(json.path("logs").asText());
+            }
+        }
+
+        public record Logs(String logs) implements Output {
+            @Override
+            public ObjectNode json() {
+                return Json.object().put("type", "logs").put("logs", logs);
+            }
+        }
+
+        public record Image(String fileId) implements Output {
+            @Override
+            public ObjectNode json() {
+                ObjectNode out = Json.object().put("type", "image");
+                out.putObject("image").put("file_id", fileId);
+                return out;
+            }
+        }
+
+        static CodeInterpreter parse(JsonNode stored) {
+            List<Output> outputs = new ArrayList<>();
+            stored.path(TYPE).path("outputs").forEach(o -> outputs.add(Output.parse(o)));
+            JsonNode own = stored.path(OWN);
+            JsonNode output = own.path("output");
+            String arguments = own.path("arguments").isTextual() ? own.path("arguments").textValue()
+                    : Json.object().put("code", stored.path(TYPE).path("input").asText()).toString();
+            return new CodeInterpreter(stored.path("id").asText(), arguments, List.copyOf(outputs),
+                    output.isTextual() ? output.textValue() : null);
+        }
+
+        public CodeInterpreter withOutputs(List<Output> newOutputs, String newOutput) {
+            return new CodeInterpreter(id, arguments, List.copyOf(newOutputs), newOutput);
+        }
+
+        /**
+         * The code: the {@code code} argument as the function was offered; models sometimes send bare code instead of
+         * JSON, which is taken as it is.
+         */
+        public String input() {
+            try {
+                JsonNode args = Json.readTree(arguments);
+                if (args.isObject()) {
+                    return args.path("code").asText("");
+                }
+            } catch (RuntimeException e) {
+                // not JSON: bare code
+            }
+            return arguments;
+        }
+
+        @Override
+        public String name() {
+            return TYPE;
+        }
+
+        @Override
+        public ObjectNode stored() {
+            ObjectNode out = wire(true);
+            out.putObject(OWN).put("arguments", arguments).put("output", output);
+            return out;
+        }
+
+        @Override
+        public ObjectNode wire(boolean includeResultContent) {
+            ObjectNode out = Json.object().put("id", id).put("type", TYPE);
+            ObjectNode ci = out.putObject(TYPE).put("input", input());
+            ArrayNode list = ci.putArray("outputs");
+            outputs.forEach(o -> list.add(o.json()));
+            return out;
+        }
+
+        @Override
+        public ObjectNode startDelta(int index) {
+            ObjectNode out = Json.object().put("index", index).put("id", id).put("type", TYPE);
+            out.putObject(TYPE).put("input", "").putArray("outputs");
+            return out;
         }
     }
 }

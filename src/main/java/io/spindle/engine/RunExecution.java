@@ -283,7 +283,7 @@ final class RunExecution implements Workers.Job {
                 String id = i < streamed.size() ? streamed.get(i).id() : Ids.call();
                 var offered = offer.forName(call.name());
                 if (offered.isPresent()) {
-                    ToolRun context = new ToolRun(claim.project(), run, turn.ordinal(call.name(), calls), cancellation::isCancelled);
+                    ToolRun context = new ToolRun(claim.project(), run, turn.ordinal(call.name(), calls), cancellation);
                     ToolCall begun = offered.get().tool().begin(id, call.arguments(), offered.get().entry(), context);
                     builtIn.add(new BuiltInCall(begun, offered.get().tool(), context));
                     calls.add(begun);
@@ -578,7 +578,7 @@ final class RunExecution implements Workers.Job {
             String callId = Ids.call();
             ToolCall call = offer.forName(name)
                     .map(o -> o.tool().begin(callId, "", o.entry(),
-                            new ToolRun(claim.project(), run, turn.ordinal(name, turn.calls.headMap(index).values()), cancellation::isCancelled)))
+                            new ToolRun(claim.project(), run, turn.ordinal(name, turn.calls.headMap(index).values()), cancellation)))
                     .orElseGet(() -> new ToolCall.Function(callId, name, "", null));
             turn.calls.put(index, call);
             if (!turn.toolStepStarted) {

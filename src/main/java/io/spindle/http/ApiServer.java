@@ -11,6 +11,7 @@ import io.spindle.Settings;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.engine.Runs;
+import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.engine.FileSearchStores;
 import io.spindle.search.EmbeddingException;
 import io.spindle.search.VectorStoreSearch;
@@ -30,7 +31,7 @@ public final class ApiServer {
     private static final long FORM_ROOM = 1024 * 1024;
 
     public static WebServer start(Settings settings, Store store, FileRepository files, VectorStores vectorStores, Runs runs,
-                                  VectorStoreSearch search, InstantSource clock) {
+                                  BuiltInTools tools, VectorStoreSearch search, InstantSource clock) {
         Settings.Web web = settings.web();
         BrowserAccess browsers = BrowserAccess.of(settings);
         ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
@@ -50,7 +51,7 @@ public final class ApiServer {
                 .addProtocol(Http1Config.builder().validatePrologue(false).addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
-                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, search, clock, browsers, deadlines))
+                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, tools, search, clock, browsers, deadlines))
                 .build()
                 .start();
         deadlines.sweepWhile(server::isRunning);
@@ -66,7 +67,8 @@ public final class ApiServer {
     public record VectorStores(VectorStoreRepository repository, FileSearchStores fileSearch) {}
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, VectorStores vectorStores,
-                       Runs runs, VectorStoreSearch search, InstantSource clock, BrowserAccess browsers, ReadDeadlines deadlines) {
+                       Runs runs, BuiltInTools tools, VectorStoreSearch search, InstantSource clock, BrowserAccess browsers,
+                       ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
         routing.addFilter(new ProtocolFilter(deadlines))
                 .addFilter(new AccessFilter(settings, browsers))
@@ -83,7 +85,7 @@ public final class ApiServer {
                 .register("/v1",
                         // before ThreadRoutes: POST /threads/runs must not read as POST /threads/{thread_id}
                         new RunRoutes(store, runs, settings.runs().pollAfterMillis()),
-                        new AssistantRoutes(store, vectorStores.fileSearch(), clock),
+                        new AssistantRoutes(store, vectorStores.fileSearch(), tools, clock),
                         new ThreadRoutes(store, vectorStores.fileSearch(), clock),
                         new MessageRoutes(store, vectorStores.fileSearch(), clock),
                         new FileRoutes(files, clock, settings.maxFileBytes()),

@@ -11,6 +11,7 @@ import io.spindle.api.DeletedObject;
 import io.spindle.api.Ids;
 import io.spindle.api.WithInlineStore;
 import io.spindle.engine.FileSearchStores;
+import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.store.NewVectorStore;
 import io.spindle.store.Store;
 import java.time.InstantSource;
@@ -21,11 +22,13 @@ import java.util.Optional;
 final class AssistantRoutes implements HttpService {
     private final Store store;
     private final FileSearchStores fileSearch;
+    private final BuiltInTools tools;
     private final InstantSource clock;
 
-    AssistantRoutes(Store store, FileSearchStores fileSearch, InstantSource clock) {
+    AssistantRoutes(Store store, FileSearchStores fileSearch, BuiltInTools tools, InstantSource clock) {
         this.store = store;
         this.fileSearch = fileSearch;
+        this.tools = tools;
         this.clock = clock;
     }
 
@@ -44,6 +47,7 @@ final class AssistantRoutes implements HttpService {
         String project = Http.project(req);
         long now = clock.instant().getEpochSecond();
         WithInlineStore<AssistantObject> created = AssistantRequest.create(Http.body(req), Ids.assistant(), now);
+        tools.checkAvailable(created.object().tools());
         Optional<NewVectorStore> newStore = fileSearch.forAssistant(project, created.newStore(), now);
         store.insertAssistant(project, created.object(), newStore);
         fileSearch.queued(newStore, List.of());
@@ -61,6 +65,7 @@ final class AssistantRoutes implements HttpService {
     private void modify(ServerRequest req, ServerResponse res) {
         String project = Http.project(req);
         WithInlineStore<AssistantObject> modified = AssistantRequest.modify(find(req), Http.body(req));
+        tools.checkAvailable(modified.object().tools());
         Optional<NewVectorStore> newStore = fileSearch.forAssistant(project, modified.newStore(), clock.instant().getEpochSecond());
         if (!store.updateAssistant(project, modified.object(), newStore)) {
             throw ApiException.notFound("assistant", modified.object().id());

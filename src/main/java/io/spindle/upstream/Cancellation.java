@@ -31,6 +31,25 @@ public final class Cancellation {
         return reason;
     }
 
+    /**
+     * Runs {@code action} if cancelled before the returned hook is closed (at once if already): a tool's work in
+     * progress is stopped, and work done since is left alone.
+     */
+    public Hook whileRunning(Runnable action) {
+        onCancel(action);
+        return () -> {
+            synchronized (this) {
+                onCancel.remove(action);
+            }
+        };
+    }
+
+    /** What {@link #whileRunning} registered; closing it unregisters the action. */
+    public interface Hook extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Runs {@code action} when cancelled (at once if already). */
     synchronized void onCancel(Runnable action) {
         if (reason != null) {

@@ -50,4 +50,32 @@ class ToolCallTest {
         assertThat(shown.stepDetails().path("tool_calls").path(0)).isEqualTo(SEARCH.wire(true));
         assertThat(shown.published(false).stepDetails().path("tool_calls").path(0)).isEqualTo(SEARCH.wire(false));
     }
+
+    private static final ToolCall.CodeInterpreter CODE = new ToolCall.CodeInterpreter("call_3", "{\"code\": \"print(42)\"}",
+            List.of(new ToolCall.CodeInterpreter.Logs("42\n"), new ToolCall.CodeInterpreter.Image("file-img")), "42\n[a figure]");
+
+    @Test
+    void aCodeInterpreterCallSurvivesItsStoredFormBegunOrDone() {
+        assertThat(ToolCall.parse(CODE.stored())).isEqualTo(CODE);
+        ToolCall.CodeInterpreter begun = new ToolCall.CodeInterpreter("call_3", "{\"code\": \"x\"}", List.of(), null);
+        assertThat(ToolCall.parse(begun.stored())).isEqualTo(begun);
+        assertThat(begun.pending()).isTrue();
+        assertThat(CODE.pending()).isFalse();
+    }
+
+    @Test
+    void aCodeInterpreterCallShowsItsCodeAndOutputsAsTheLiveApiDid() {
+        assertThat(CODE.wire(false)).isEqualTo(Json.readTree("""
+                {"id": "call_3", "type": "code_interpreter", "code_interpreter": {"input": "print(42)", "outputs": [
+                  {"type": "logs", "logs": "42\\n"}, {"type": "image", "image": {"file_id": "file-img"}}]}}"""));
+        assertThat(CODE.startDelta(0)).isEqualTo(Json.readTree("""
+                {"index": 0, "id": "call_3", "type": "code_interpreter", "code_interpreter": {"input": "", "outputs": []}}"""));
+    }
+
+    @Test
+    void codeSentBareInsteadOfAsJsonIsTheInput() {
+        assertThat(new ToolCall.CodeInterpreter("c", "print('hi')", List.of(), null).input()).isEqualTo("print('hi')");
+        assertThat(new ToolCall.CodeInterpreter("c", "42", List.of(), null).input()).isEqualTo("42");
+        assertThat(new ToolCall.CodeInterpreter("c", "{\"code\": \"1 + 1\"}", List.of(), null).input()).isEqualTo("1 + 1");
+    }
 }

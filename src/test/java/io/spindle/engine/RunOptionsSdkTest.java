@@ -172,7 +172,7 @@ class RunOptionsSdkTest extends RunEndToEnd {
     }
 
     @Test
-    void fileSearchIsOfferedAsAFunctionAndCodeInterpreterIsNotOffered() {
+    void fileSearchAndCodeInterpreterAreOfferedAsFunctions() {
         Assistant assistant = assistant(sdk(), null);
 
         JsonNode mixed = requestFor(runOf(assistant.id())
@@ -180,15 +180,16 @@ class RunOptionsSdkTest extends RunEndToEnd {
                 .addTool(FileSearchTool.builder().build())
                 .addFunctionTool(function("get_weather")));
         assertThat(mixed.path("tools")).extracting(t -> t.path("type").asText() + ":" + t.path("function").path("name").asText())
-                .containsExactly("function:get_weather", "function:file_search");
+                .containsExactly("function:get_weather", "function:code_interpreter", "function:file_search");
         assertThat(mixed.path("messages").path(0).path("role").asText()).isEqualTo("system");
-        assertThat(mixed.path("messages").path(0).path("content").asText()).contains("【");
+        assertThat(mixed.path("messages").path(0).path("content").asText()).contains("【").contains("sandbox:/mnt/data/");
 
         forgetUpstreamRequests();
         JsonNode codeInterpreterOnly = requestFor(runOf(assistant.id()).addTool(CodeInterpreterTool.builder().build()));
-        assertThat(codeInterpreterOnly.has("tools")).isFalse();
-        assertThat(codeInterpreterOnly.has("tool_choice")).isFalse();
-        assertThat(codeInterpreterOnly.has("parallel_tool_calls")).isFalse();
+        JsonNode offered = codeInterpreterOnly.path("tools").path(0).path("function");
+        assertThat(offered.path("name").asText()).isEqualTo("code_interpreter");
+        assertThat(offered.path("parameters").path("required")).extracting(JsonNode::asText).containsExactly("code");
+        assertThat(offered.path("parameters").path("properties").path("code").path("type").asText()).isEqualTo("string");
     }
 
     @Test

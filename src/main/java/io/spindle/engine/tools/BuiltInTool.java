@@ -3,9 +3,10 @@ package io.spindle.engine.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.ToolCall;
+import java.util.Optional;
 
 /**
- * A tool Spindle executes inside the run (file_search; code_interpreter later), as opposed to a function the client
+ * A tool Spindle executes inside the run (file_search, code_interpreter), as opposed to a function the client
  * executes. The model sees it as a function named after its type; the engine offers it, announces its calls, executes
  * them and replays them to the model without knowing which tool it is.
  */
@@ -16,6 +17,14 @@ public interface BuiltInTool {
 
     /** The function offered to the model ({@code name}, {@code description}, {@code parameters}) for the run's tool entry. */
     ObjectNode function(JsonNode toolEntry);
+
+    /**
+     * Why this server cannot execute the tool (code_interpreter without a working sandbox), or empty when it can.
+     * Assistants and runs that enable an unavailable tool are refused at creation ({@link BuiltInTools#checkAvailable}).
+     */
+    default Optional<String> unavailable() {
+        return Optional.empty();
+    }
 
     /** What the system prompt says about using the tool, or an empty string. */
     String instructions();

@@ -2,6 +2,7 @@ package io.spindle.engine.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.spindle.api.ApiException;
 import io.spindle.api.Json;
 import io.spindle.api.RunObject;
 import io.spindle.api.ToolCall;
@@ -45,6 +46,22 @@ public final class BuiltInTools {
             }
         }
         return new Offer(List.copyOf(offered));
+    }
+
+    /**
+     * Refuses {@code tools} (an assistant's or a run's) that enable a built-in tool this server cannot execute: a 400
+     * naming {@code tools}, saying why.
+     */
+    public void checkAvailable(JsonNode tools) {
+        for (JsonNode t : tools) {
+            BuiltInTool tool = byType.get(t.path("type").asText());
+            if (tool == null) {
+                continue;
+            }
+            tool.unavailable().ifPresent(why -> {
+                throw ApiException.invalid(tool.type() + " is not available on this server: " + why, "tools", "unsupported_value");
+            });
+        }
     }
 
     /** A built-in tool a run enabled, with its {@code tools} entry (its options). */

@@ -1,17 +1,18 @@
 package io.spindle.engine.tools;
 
 import io.spindle.api.RunObject;
-import java.util.function.BooleanSupplier;
+import io.spindle.upstream.Cancellation;
 
 /**
  * What a built-in tool knows of the run it executes in.
  *
- * @param ordinal   how many calls of the same tool the run made before this one
- * @param cancelled true once the run is cancelled, expired or handed back: a tool that waits stops waiting
+ * @param ordinal      how many calls of the same tool the run made before this one
+ * @param cancellation cancelled once the run is cancelled, expired or handed back: a tool that waits stops waiting,
+ *                     a tool that runs something stops it ({@link Cancellation#whileRunning})
  */
-public record ToolRun(String project, RunObject run, int ordinal, BooleanSupplier cancelled) {
+public record ToolRun(String project, RunObject run, int ordinal, Cancellation cancellation) {
 
     public boolean isCancelled() {
-        return cancelled.getAsBoolean();
+        return cancellation.isCancelled();
     }
 }

@@ -1,0 +1,229 @@
+package io.spindle.engine;
+
+import static io.spindle.testing.SdkRuns.createRun;
+import static io.spindle.testing.SdkRuns.messagesOf;
+import static io.spindle.testing.SdkRuns.pollFor;
+import static io.spindle.testing.SdkThreads.text;
+import static io.spindle.testing.SdkThreads.threadWith;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.models.beta.assistants.Assistant;
+import com.openai.models.beta.assistants.AssistantCreateParams;
+import com.openai.models.beta.assistants.CodeInterpreterTool;
+import com.openai.models.beta.threads.ThreadCreateParams;
+import com.openai.models.beta.threads.runs.Run;
+import com.openai.models.beta.threads.runs.RunStatus;
+import com.openai.models.beta.threads.runs.steps.CodeInterpreterToolCall;
+import com.openai.models.beta.threads.runs.steps.RunStep;
+import io.spindle.testing.FakeUpstream.Reply;
+import io.spindle.testing.FakeUpstream.ToolCall;
+import io.spindle.api.Json;
+import io.spindle.testing.RunEndToEnd;
+import io.spindle.testing.SdkRuns;
+import io.spindle.testing.SdkThreads;
+import io.spindle.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * code_interpreter inside polled runs through the official SDK, with the real sandbox: the scripted model writes
+ * Python, the run executes it in the thread's session and the model reads the logs back; files go in through
+ * tool_resources and attachments, figures and written files come out as downloadable {@code assistants_output} files.
+ */
+@ParameterizedClass(name = "{0}")
+@EnumSource(value = TestServer.Storage.class, names = {"SQLITE", "POSTGRESQL"})
+@SuppressWarnings("deprecation") // OpenAI deprecated the Assistants API, which is what Spindle serves
+class CodeInterpreterSdkTest extends RunEndToEnd {
+    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+    @Parameter
+    TestServer.Storage storage;
+
+    @Override
+    protected TestServer.Storage storage() {
+        return storage;
+    }
+
+    @Override
+    protected Map<String, String> env() {
+        return Map.of("SPINDLE_SANDBOX_TIMEOUT_SECONDS", "2");
+    }
+
+    private Assistant assistant() {
+        return sdk().beta().assistants().create(AssistantCreateParams.builder().model("gpt-4o")
+                .addTool(CodeInterpreterTool.builder().build()).build());
+    }
+
+    private static Reply code(String python) {
+        return Reply.toolCalls(new ToolCall("call_up_code", "code_interpreter", Json.object().put("code", python).toString()));
+    }
+
+    private JsonNode steps(String threadId, Run run) {
+        return api().get("/v1/threads/" + threadId + "/runs/" + run.id() + "/steps?order=asc").ok().path("data");
+    }
+
+    /** The code_interpreter call of the run's only tool_calls step. */
+    private JsonNode onlyCall(String threadId, Run run) {
+        List<JsonNode> calls = steps(threadId, run).valueStream().filter(s -> s.path("type").asText().equals("tool_calls"))
+                .flatMap(s -> s.path("step_details").path("tool_calls").valueStream()).toList();
+        assertThat(calls).hasSize(1);
+        assertThat(calls.getFirst().has("spindle")).as("what only Spindle reads stays inside").isFalse();
+        return calls.getFirst().path("code_interpreter");
+    }
+
+    /** The text the model read back after its code ran: the last message of its next request. */
+    private String readBack() {
+        JsonNode messages = upstreamRequests().get(1).path("messages");
+        JsonNode tool = messages.get(messages.size() - 1);
+        assertThat(tool.path("role").asText()).isEqualTo("tool");
+        return tool.path("content").asText();
+    }
+
+    private static String logs(JsonNode call) {
+        return call.path("outputs").valueStream().filter(o -> o.path("type").asText().equals("logs"))
+                .map(o -> o.path("logs").asText()).findFirst().orElse("");
+    }
+
+    private byte[] download(String fileId) throws IOException {
+        JsonNode file = api().get("/v1/files/" + fileId).ok();
+        assertThat(file.path("purpose").asText()).isEqualTo("assistants_output");
+        try (InputStream in = api().download("/v1/files/" + fileId + "/content")) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void thePolledRunExecutesTheCodeAndTheModelReadsTheLogs() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "What is 6 times 7?");
+        script(code("print(6 * 7)").withUsage(100, 10), Reply.text("It is 42.").withUsage(200, 5));
+
+        Run run = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        List<RunStep> steps = SdkRuns.steps(sdk(), run);
+        assertThat(steps).extracting(s -> s.type().asString()).containsExactly("tool_calls", "message_creation");
+        CodeInterpreterToolCall call = steps.getFirst().stepDetails().asToolCalls().toolCalls().getFirst().asCodeInterpreter();
+        assertThat(call.id()).matches("call_[A-Za-z0-9]{24}");
+        assertThat(call.codeInterpreter().input()).isEqualTo("print(6 * 7)");
+        assertThat(call.codeInterpreter().outputs()).hasSize(1);
+        assertThat(call.codeInterpreter().outputs().getFirst().asLogs().logs()).isEqualTo("42\n");
+        assertThat(steps.getFirst().usage().orElseThrow().totalTokens()).isEqualTo(110);
+
+        JsonNode messages = upstreamRequests().get(1).path("messages");
+        JsonNode asked = messages.get(messages.size() - 2).path("tool_calls").path(0);
+        assertThat(asked.path("function").path("name").asText()).isEqualTo("code_interpreter");
+        assertThat(asked.path("function").path("arguments").asText()).contains("print(6 * 7)");
+        assertThat(readBack()).isEqualTo("42\n");
+        assertThat(text(messagesOf(sdk(), run).getFirst())).isEqualTo("It is 42.");
+    }
+
+    @Test
+    void variablesSurviveFromOneRunToTheNextOnTheSameThread() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Remember x = 41.");
+        script(code("x = 41"), Reply.text("Done."));
+        pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+        forgetUpstreamRequests();
+
+        SdkThreads.addMessage(sdk(), threadId, "And x + 1?");
+        script(code("print(x + 1)"), Reply.text("42"));
+        Run second = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        assertThat(logs(onlyCall(threadId, second))).isEqualTo("42\n");
+    }
+
+    @Test
+    void filesOfTheThreadAndOfAttachmentsAreInMntData() {
+        String csvId = api().uploadFile("assistants", "sales.csv",
+                "region,amount\nnorth,10\nsouth,20\nnorth,12\n".getBytes(StandardCharsets.UTF_8));
+        String jsonId = api().uploadFile("assistants", "goal.json", "{\"goal\": 30}".getBytes(StandardCharsets.UTF_8));
+        Assistant assistant = assistant();
+        String threadId = sdk().beta().threads().create(ThreadCreateParams.builder()
+                .toolResources(ThreadCreateParams.ToolResources.builder().codeInterpreter(
+                        ThreadCreateParams.ToolResources.CodeInterpreter.builder().addFileId(csvId).build()).build())
+                .addMessage(ThreadCreateParams.Message.builder().role(ThreadCreateParams.Message.Role.USER)
+                        .content("How much did north sell, against the goal?")
+                        .addAttachment(ThreadCreateParams.Message.Attachment.builder().fileId(jsonId)
+                                .addTool(CodeInterpreterTool.builder().build()).build())
+                        .build())
+                .build()).id();
+        script(code("""
+                import json, pandas as pd
+                df = pd.read_csv('/mnt/data/sales.csv')
+                north = df.groupby('region')['amount'].sum()['north']
+                print(north, json.load(open('goal.json'))['goal'])"""), Reply.text("22 of 30."));
+
+        Run run = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        assertThat(logs(onlyCall(threadId, run))).isEqualTo("22 30\n");
+    }
+
+    @Test
+    void aFigureBecomesAnImageOutputWhoseFileIsAPng() throws IOException {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Draw a line.");
+        script(code("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [1, 4, 9])\nplt.title('squares')"),
+                Reply.text("Here it is."));
+
+        Run run = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        JsonNode outputs = onlyCall(threadId, run).path("outputs");
+        JsonNode image = outputs.valueStream().filter(o -> o.path("type").asText().equals("image")).findFirst().orElseThrow();
+        String fileId = image.path("image").path("file_id").asText();
+        assertThat(fileId).startsWith("file-");
+        byte[] png = download(fileId);
+        assertThat(Arrays.copyOf(png, PNG_SIGNATURE.length)).isEqualTo(PNG_SIGNATURE);
+        assertThat(readBack()).contains("figure");
+    }
+
+    @Test
+    void aWrittenFileIsListedForTheModelAndDownloadable() throws IOException {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Make me a CSV of squares.");
+        script(code("""
+                with open('/mnt/data/squares.csv', 'w') as f:
+                    f.write('n,square\\n' + ''.join(f'{n},{n*n}\\n' for n in range(1, 4)))"""), Reply.text("Done."));
+
+        pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        assertThat(readBack()).contains("sandbox:/mnt/data/squares.csv");
+        JsonNode outputs = api().get("/v1/files?purpose=assistants_output").ok().path("data");
+        JsonNode written = outputs.valueStream().filter(f -> f.path("filename").asText().equals("squares.csv")).findFirst().orElseThrow();
+        assertThat(new String(download(written.path("id").asText()), StandardCharsets.UTF_8)).isEqualTo("n,square\n1,1\n2,4\n3,9\n");
+    }
+
+    @Test
+    void anEndlessLoopIsStoppedAtTheTimeLimitAndTheRunGoesOn() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Loop forever.");
+        script(code("n = 0\nwhile True:\n    n += 1"), Reply.text("It did not finish."));
+
+        Run run = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        assertThat(logs(onlyCall(threadId, run))).contains("TimeoutError").contains("2 s");
+        assertThat(readBack()).contains("TimeoutError");
+        assertThat(text(messagesOf(sdk(), run).getFirst())).isEqualTo("It did not finish.");
+    }
+
+    @Test
+    void readingTheHostsShadowFileFailsClearlyAndTheRunGoesOn() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Read /etc/shadow.");
+        script(code("print(open('/etc/shadow').read())"), Reply.text("I cannot."));
+
+        Run run = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        String logs = logs(onlyCall(threadId, run));
+        assertThat(logs).containsPattern("(FileNotFoundError|PermissionError).*/etc/shadow");
+        assertThat(logs).doesNotContain("root:");
+    }
+}
