@@ -86,8 +86,8 @@ public final class Bench {
                 case "--search-build-seconds" -> build = Integer.parseInt(args[++i]);
                 case "--help", "-h" -> {
                     System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]"
-                            + " [--phases crud,runs,scale,tools,files,ingest,search] [--scale 100,1000,5000] [--search-chunks 10000,100000] [--search-build-seconds 120]");
-                    System.out.println("default phases: crud,runs,scale,tools; files, ingest and search (a few minutes each) only when named");
+                            + " [--phases crud,runs,scale,tools,files,ingest,search,sandbox] [--scale 100,1000,5000] [--search-chunks 10000,100000] [--search-build-seconds 120]");
+                    System.out.println("default phases: crud,runs,scale,tools; files, ingest, search and sandbox (a few minutes each) only when named");
                     System.exit(0);
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -455,6 +455,7 @@ public final class Bench {
         if (phases.contains("files")) store.files();
         if (phases.contains("ingest")) store.ingest();
         if (phases.contains("search")) store.search(searchSizes, searchBuildSeconds, warm);
+        if (phases.contains("sandbox")) new SandboxPhase(this, db).run();
     }
 
     /**
@@ -656,7 +657,7 @@ public final class Bench {
         return rows.get(rows.size() - 1);
     }
 
-    /** The table the rows made now go to: null for the main one, "files" for files and vector stores. */
+    /** The table the rows made now go to: null for the main one, "files" for files and vector stores, "sandbox" for code_interpreter. */
     String section;
 
     Map<String, Object> row(String db, String name) {
@@ -710,8 +711,8 @@ public final class Bench {
         StringBuilder md = new StringBuilder();
         md.append("Spindle benchmark, ").append(when).append(quick ? " (--quick)" : "").append("\n\n");
         md.append("Machine: ").append(machine).append(". Client, scripted upstream and Spindle share it.\n\n");
-        List<Map<String, Object>> files = rows.stream().filter(r -> r.containsKey("section")).toList();
-        if (files.size() < rows.size()) {
+        List<Map<String, Object>> sectioned = rows.stream().filter(r -> r.containsKey("section")).toList();
+        if (sectioned.size() < rows.size()) {
             md.append("| DB | Phase | ops/s | latency p50 / p99 (ms) | added p50 / p99 (ms) | errors | peak RSS (MiB) | CPU (s) / wall (s) | heap used/committed (MiB) |\n");
             md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
             for (Map<String, Object> r : rows) {
@@ -731,11 +732,14 @@ public final class Bench {
                         .append(" |\n");
             }
         }
-        if (!files.isEmpty()) {
-            md.append("\nFiles and vector stores:\n\n");
+        for (String section : List.of(StorePhases.SECTION, SandboxPhase.SECTION)) {
+            List<Map<String, Object>> inSection = sectioned.stream().filter(r -> r.get("section").equals(section)).toList();
+            if (inSection.isEmpty()) continue;
+            md.append(section.equals(SandboxPhase.SECTION) ? "\ncode_interpreter (streamed runs through the HTTP API; idle sessions found in /proc):\n\n"
+                    : "\nFiles and vector stores:\n\n");
             md.append("| DB | Phase | result | ops/s | latency p50 / p99 (ms) | errors | peak RSS (MiB) | CPU (s) / wall (s) |\n");
             md.append("|---|---|---|---:|---:|---:|---:|---:|\n");
-            for (Map<String, Object> r : files) {
+            for (Map<String, Object> r : inSection) {
                 md.append("| ").append(r.get("db")).append(" | ").append(r.get("phase"))
                         .append(" | ").append(r.getOrDefault("result", r.containsKey("first_error") ? r.get("first_error") : ""))
                         .append(" | ").append(r.getOrDefault("ops_per_s", ""))

@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  *       the moment it is sent, so a client in the same process measures each token's delay.</li>
  *   <li>{@code bench-tools<n>}: one call of function {@code bench_fn} until the request carries
  *       {@code n} tool outputs, then a 5-token text answer.</li>
+ *   <li>{@code bench-code}: calls {@code code_interpreter} with the last user message as the code, then, once the
+ *       request carries its output, a 5-token text answer.</li>
  * </ul>
  */
 final class ScriptedUpstream implements AutoCloseable {
@@ -61,6 +63,29 @@ final class ScriptedUpstream implements AutoCloseable {
             } else if (text.matches()) {
                 streamText(out, model, Integer.parseInt(text.group(1)), Integer.parseInt(text.group(2)),
                         Integer.parseInt(text.group(3)));
+            } else if (model.equals("bench-code")) {
+                JsonNode messages = body.path("messages");
+                int lastUser = -1;
+                for (int i = 0; i < messages.size(); i++) {
+                    if (messages.get(i).path("role").asText().equals("user")) lastUser = i;
+                }
+                boolean ran = false;
+                for (int i = lastUser + 1; i < messages.size(); i++) {
+                    ran |= messages.get(i).path("role").asText().equals("tool");
+                }
+                if (ran) {
+                    streamText(out, model, 5, 0, 0);
+                } else {
+                    String arguments = JSON.createObjectNode().put("code", text(messages.path(lastUser).path("content"))).toString();
+                    var chunk = JSON.createObjectNode().put("id", "chatcmpl-bench").put("object", "chat.completion.chunk")
+                            .put("created", 0).put("model", model);
+                    var delta = chunk.putArray("choices").addObject().put("index", 0).putNull("finish_reason").putObject("delta");
+                    delta.put("role", "assistant").putNull("content");
+                    var call = delta.putArray("tool_calls").addObject().put("index", 0).put("id", "call_upcode").put("type", "function");
+                    call.putObject("function").put("name", "code_interpreter").put("arguments", arguments);
+                    chunk(out, chunk.toString());
+                    finish(out, model, "tool_calls", 10);
+                }
             } else if (tools.matches()) {
                 int outputs = 0;
                 for (JsonNode m : body.path("messages")) {
@@ -83,6 +108,14 @@ final class ScriptedUpstream implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** A chat message's content: a string, or the text of its parts. */
+    private static String text(JsonNode content) {
+        if (content.isTextual()) return content.asText();
+        StringBuilder text = new StringBuilder();
+        for (JsonNode part : content) text.append(part.path("text").asText());
+        return text.toString();
     }
 
     private void streamText(OutputStream out, String model, int tokens, int rate, int firstTokenMs)
