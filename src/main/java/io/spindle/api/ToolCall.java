@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One call of a {@code tool_calls} run step, typed by its kind. Each kind knows its stored form (what the engine needs
@@ -32,6 +33,14 @@ public sealed interface ToolCall {
 
     /** The delta that announces the call in a stream, at position {@code index} of the step's calls. */
     ObjectNode startDelta(int index);
+
+    /**
+     * The delta that shows what the executed call produced, before its step completes; empty when streams show the
+     * result only with the completed step (file_search, as recorded) or there is nothing to show.
+     */
+    default Optional<ObjectNode> resultDelta(int index) {
+        return Optional.empty();
+    }
 
     default boolean pending() {
         return output() == null;
@@ -88,6 +97,13 @@ public sealed interface ToolCall {
         public ObjectNode startDelta(int index) {
             ObjectNode out = Json.object().put("index", index).put("id", id).put("type", TYPE);
             out.putObject("function").put("name", name).put("arguments", "").putNull("output");
+            return out;
+        }
+
+        /** A piece of the arguments as the model writes them, for a stream. */
+        public static ObjectNode argumentsDelta(int index, String piece) {
+            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
+            out.putObject("function").put("arguments", piece);
             return out;
         }
 
@@ -267,6 +283,29 @@ public sealed interface ToolCall {
             ObjectNode out = Json.object().put("index", index).put("id", id).put("type", TYPE);
             out.putObject(TYPE).put("input", "").putArray("outputs");
             return out;
+        }
+
+        /** A piece of the code as the model writes it, for a stream. */
+        public static ObjectNode inputDelta(int index, String piece) {
+            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
+            out.putObject(TYPE).put("input", piece);
+            return out;
+        }
+
+        /** All the outputs in one delta, each with its {@code index} in the list, as the SDK helpers merge them. */
+        @Override
+        public Optional<ObjectNode> resultDelta(int index) {
+            if (outputs.isEmpty()) {
+                return Optional.empty();
+            }
+            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
+            ArrayNode list = out.putObject(TYPE).putArray("outputs");
+            for (int i = 0; i < outputs.size(); i++) {
+                ObjectNode item = Json.object().put("index", i);
+                item.setAll(outputs.get(i).json());
+                list.add(item);
+            }
+            return Optional.of(out);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.spindle.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +71,24 @@ class ToolCallTest {
                   {"type": "logs", "logs": "42\\n"}, {"type": "image", "image": {"file_id": "file-img"}}]}}"""));
         assertThat(CODE.startDelta(0)).isEqualTo(Json.readTree("""
                 {"index": 0, "id": "call_3", "type": "code_interpreter", "code_interpreter": {"input": "", "outputs": []}}"""));
+    }
+
+    @Test
+    void anExecutedCodeInterpreterCallStreamsItsOutputsInOneDeltaIndexedForTheSdkMerge() {
+        assertThat(CODE.resultDelta(2)).contains((ObjectNode) Json.readTree("""
+                {"index": 2, "type": "code_interpreter", "code_interpreter": {"outputs": [
+                  {"index": 0, "type": "logs", "logs": "42\\n"}, {"index": 1, "type": "image", "image": {"file_id": "file-img"}}]}}"""));
+        assertThat(new ToolCall.CodeInterpreter("call_4", "{}", List.of(), "Nothing ran").resultDelta(0)).isEmpty();
+        assertThat(ToolCall.CodeInterpreter.inputDelta(1, "pri")).isEqualTo(Json.readTree("""
+                {"index": 1, "type": "code_interpreter", "code_interpreter": {"input": "pri"}}"""));
+    }
+
+    @Test
+    void searchesAndFunctionsShowNoResultDelta() {
+        assertThat(SEARCH.resultDelta(0)).isEmpty();
+        assertThat(new ToolCall.Function("call_2", "get_weather", "{}", "sunny").resultDelta(0)).isEmpty();
+        assertThat(ToolCall.Function.argumentsDelta(0, "{\"a")).isEqualTo(Json.readTree("""
+                {"index": 0, "type": "function", "function": {"arguments": "{\\"a"}}"""));
     }
 
     @Test
