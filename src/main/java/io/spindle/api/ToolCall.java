@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * One call of a {@code tool_calls} run step, typed by its kind. Each kind knows its stored form (what the engine needs
@@ -35,11 +34,12 @@ public sealed interface ToolCall {
     ObjectNode startDelta(int index);
 
     /**
-     * The delta that shows what the executed call produced, before its step completes; empty when streams show the
-     * result only with the completed step (file_search, as recorded) or there is nothing to show.
+     * The deltas that show what the executed call produced, before its step completes, text cut into pieces of at most
+     * {@code maxChars} characters; none when streams show the result only with the completed step (file_search, as
+     * recorded) or there is nothing to show.
      */
-    default Optional<ObjectNode> resultDelta(int index) {
-        return Optional.empty();
+    default List<ObjectNode> resultDeltas(int index, int maxChars) {
+        return List.of();
     }
 
     default boolean pending() {
@@ -203,6 +203,13 @@ public sealed interface ToolCall {
         public sealed interface Output {
             ObjectNode json();
 
+            /** The entry as list items of deltas, at {@code index} of the outputs: long logs in several pieces. */
+            default List<ObjectNode> deltaItems(int index, int maxChars) {
+                ObjectNode item = Json.object().put("index", index);
+                item.setAll(json());
+                return List.of(item);
+            }
+
             static Output parse(JsonNode json) {
                 return json.path("type").asText().equals("image")
                         ? new Image(json.path("image").path("file_id").asText())
@@ -214,6 +221,14 @@ public sealed interface ToolCall {
             @Override
             public ObjectNode json() {
                 return Json.object().put("type", "logs").put("logs", logs);
+            }
+
+            /** Pieces the SDKs concatenate; each says its {@code type} too, which they replace, so typed clients parse it. */
+            @Override
+            public List<ObjectNode> deltaItems(int index, int maxChars) {
+                List<String> pieces = logs.isEmpty() ? List.of("") : TextPieces.cut(logs, maxChars);
+                return pieces.stream()
+                        .map(piece -> Json.object().put("index", index).put("type", "logs").put("logs", piece)).toList();
             }
         }
 
@@ -292,20 +307,37 @@ public sealed interface ToolCall {
             return out;
         }
 
-        /** All the outputs in one delta, each with its {@code index} in the list, as the SDK helpers merge them. */
+        /**
+         * The outputs, each item with its {@code index} in the list as the SDK helpers merge them: in one delta while
+         * they fit in {@code maxChars}, long logs in pieces of their own.
+         */
         @Override
-        public Optional<ObjectNode> resultDelta(int index) {
-            if (outputs.isEmpty()) {
-                return Optional.empty();
-            }
-            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
-            ArrayNode list = out.putObject(TYPE).putArray("outputs");
+        public List<ObjectNode> resultDeltas(int index, int maxChars) {
+            List<ObjectNode> deltas = new ArrayList<>();
+            ArrayNode list = Json.array();
+            int size = 0;
             for (int i = 0; i < outputs.size(); i++) {
-                ObjectNode item = Json.object().put("index", i);
-                item.setAll(outputs.get(i).json());
-                list.add(item);
+                for (ObjectNode item : outputs.get(i).deltaItems(i, maxChars)) {
+                    int length = item.toString().length();
+                    if (!list.isEmpty() && size + length > maxChars) {
+                        deltas.add(outputsDelta(index, list));
+                        list = Json.array();
+                        size = 0;
+                    }
+                    list.add(item);
+                    size += length;
+                }
             }
-            return Optional.of(out);
+            if (!list.isEmpty()) {
+                deltas.add(outputsDelta(index, list));
+            }
+            return deltas;
+        }
+
+        private static ObjectNode outputsDelta(int index, ArrayNode outputs) {
+            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
+            out.putObject(TYPE).set("outputs", outputs);
+            return out;
         }
     }
 }

@@ -11,6 +11,7 @@ import io.spindle.api.MessageObject;
 import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.api.TextPieces;
 import io.spindle.api.Usage;
 import io.spindle.api.ToolCall;
 import io.spindle.engine.tools.ArgumentStream;
@@ -355,7 +356,7 @@ final class RunExecution implements Workers.Job {
             try {
                 ToolCall executed = call.tool().execute(call.begun(), call.context());
                 done.add(executed);
-                executed.resultDelta(call.index()).ifPresent(this::publishStepDelta);
+                executed.resultDeltas(call.index(), MAX_DELTA_CHARS).forEach(this::publishStepDelta);
             } catch (ToolFailure f) {
                 LOG.fine(() -> "run " + claim.id() + ": " + call.tool().type() + " failed: " + f.getMessage());
                 change(c -> {
@@ -545,17 +546,7 @@ final class RunExecution implements Workers.Job {
      * and every event fits in one notification between nodes.
      */
     private static List<String> pieces(String delta) {
-        List<String> out = new ArrayList<>();
-        int start = 0;
-        while (start < delta.length()) {
-            int end = Math.min(start + MAX_DELTA_CHARS, delta.length());
-            if (end < delta.length() && Character.isHighSurrogate(delta.charAt(end - 1))) {
-                end--;
-            }
-            out.add(delta.substring(start, end));
-            start = end;
-        }
-        return out;
+        return TextPieces.cut(delta, MAX_DELTA_CHARS);
     }
 
     /**

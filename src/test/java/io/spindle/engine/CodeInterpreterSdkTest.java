@@ -143,15 +143,8 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         // small pieces: the escapes (\n, \", \u00e9) arrive split between chunks
         script(code(python).withPieceSize(3), Reply.text("It is 42, and here is the line."));
 
-        List<AssistantStreamEvent> sdkEvents;
-        try (StreamResponse<AssistantStreamEvent> stream = sdk().beta().threads().runs().createStreaming(RunCreateParams.builder()
-                .threadId(threadId).assistantId(assistant.id()).build())) {
-            sdkEvents = stream.stream().toList();
-        }
-        List<SseEvents.Event> events = sdkEvents.stream().map(e -> {
-            JsonNode t = tree(e);
-            return new SseEvents.Event(t.path("event").asText(), t.path("data").toString());
-        }).toList();
+        List<AssistantStreamEvent> sdkEvents = stream(threadId, assistant);
+        List<SseEvents.Event> events = sdkEvents.stream().map(CodeInterpreterSdkTest::event).toList();
 
         assertThat(StreamReplay.order(events)).containsExactly(
                 "thread.run.created", "thread.run.queued", "thread.run.in_progress",
@@ -195,6 +188,35 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         String messageId = replay.onlyMessageId();
         assertThat(replay.text(messageId)).isEqualTo(StreamReplay.text(
                 api().get("/v1/threads/" + threadId + "/messages/" + messageId).ok()));
+    }
+
+    @Test
+    void longLogsStreamInPiecesThatAddUpToTheCompletedStep() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Print a lot.");
+        script(code("print('\u00e9' * 2500)"), Reply.text("Printed."));
+
+        List<SseEvents.Event> events = stream(threadId, assistant).stream().map(CodeInterpreterSdkTest::event).toList();
+
+        List<JsonNode> logPieces = events.stream().filter(e -> e.name().equals("thread.run.step.delta"))
+                .flatMap(e -> e.json().path("delta").path("step_details").path("tool_calls").path(0)
+                        .path("code_interpreter").path("outputs").valueStream()).toList();
+        assertThat(logPieces).hasSizeGreaterThan(2).allSatisfy(o -> assertThat(o.path("index").asInt()).isZero());
+        assertThat(logPieces.stream().map(o -> o.path("logs").asText()).reduce("", String::concat)).isEqualTo("\u00e9".repeat(2500) + "\n");
+        // the replay checks that the merged outputs are the completed step's
+        StreamReplay.replay(events);
+    }
+
+    private List<AssistantStreamEvent> stream(String threadId, Assistant assistant) {
+        try (StreamResponse<AssistantStreamEvent> stream = sdk().beta().threads().runs().createStreaming(RunCreateParams.builder()
+                .threadId(threadId).assistantId(assistant.id()).build())) {
+            return stream.stream().toList();
+        }
+    }
+
+    private static SseEvents.Event event(AssistantStreamEvent e) {
+        JsonNode t = tree(e);
+        return new SseEvents.Event(t.path("event").asText(), t.path("data").toString());
     }
 
     @Test
