@@ -24,7 +24,7 @@ public final class CodeArgumentDecoder {
     private int depth;
     private boolean skipInString;
     private boolean skipEscaped;
-    private boolean readingCodeKey;
+    private boolean valueIsCode;
     private char heldHighSurrogate;
 
     /** The code this piece of the arguments adds (possibly empty). */
@@ -63,7 +63,7 @@ public final class CodeArgumentDecoder {
             case KEY -> string(c, key, State.AFTER_KEY);
             case AFTER_KEY -> {
                 if (c == ':') {
-                    readingCodeKey = key.toString().equals(FIELD);
+                    valueIsCode = key.toString().equals(FIELD);
                     state = State.BEFORE_VALUE;
                 } else if (!isWhitespace(c)) {
                     bare(out);
@@ -74,8 +74,8 @@ public final class CodeArgumentDecoder {
                     return;
                 }
                 if (c == '"') {
-                    state = readingCodeKey ? State.CODE : State.SKIP_STRING;
-                    if (readingCodeKey) {
+                    state = valueIsCode ? State.CODE : State.SKIP_STRING;
+                    if (valueIsCode) {
                         seen.setLength(0);
                     }
                 } else {
