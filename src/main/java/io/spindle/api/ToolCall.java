@@ -33,6 +33,15 @@ public sealed interface ToolCall {
     /** The delta that announces the call in a stream, at position {@code index} of the step's calls. */
     ObjectNode startDelta(int index);
 
+    /**
+     * The deltas that show what the executed call produced, before its step completes, text cut into pieces of at most
+     * {@code maxChars} characters; none when streams show the result only with the completed step (file_search, as
+     * recorded) or there is nothing to show.
+     */
+    default List<ObjectNode> resultDeltas(int index, int maxChars) {
+        return List.of();
+    }
+
     default boolean pending() {
         return output() == null;
     }
@@ -88,6 +97,13 @@ public sealed interface ToolCall {
         public ObjectNode startDelta(int index) {
             ObjectNode out = Json.object().put("index", index).put("id", id).put("type", TYPE);
             out.putObject("function").put("name", name).put("arguments", "").putNull("output");
+            return out;
+        }
+
+        /** A piece of the arguments as the model writes them, for a stream. */
+        public static ObjectNode argumentsDelta(int index, String piece) {
+            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
+            out.putObject("function").put("arguments", piece);
             return out;
         }
 
@@ -187,6 +203,13 @@ public sealed interface ToolCall {
         public sealed interface Output {
             ObjectNode json();
 
+            /** The entry as list items of deltas, at {@code index} of the outputs: long logs in several pieces. */
+            default List<ObjectNode> deltaItems(int index, int maxChars) {
+                ObjectNode item = Json.object().put("index", index);
+                item.setAll(json());
+                return List.of(item);
+            }
+
             static Output parse(JsonNode json) {
                 return json.path("type").asText().equals("image")
                         ? new Image(json.path("image").path("file_id").asText())
@@ -198,6 +221,14 @@ public sealed interface ToolCall {
             @Override
             public ObjectNode json() {
                 return Json.object().put("type", "logs").put("logs", logs);
+            }
+
+            /** Pieces the SDKs concatenate; each says its {@code type} too, which they replace, so typed clients parse it. */
+            @Override
+            public List<ObjectNode> deltaItems(int index, int maxChars) {
+                List<String> pieces = logs.isEmpty() ? List.of("") : TextPieces.cut(logs, maxChars);
+                return pieces.stream()
+                        .map(piece -> Json.object().put("index", index).put("type", "logs").put("logs", piece)).toList();
             }
         }
 
@@ -266,6 +297,46 @@ public sealed interface ToolCall {
         public ObjectNode startDelta(int index) {
             ObjectNode out = Json.object().put("index", index).put("id", id).put("type", TYPE);
             out.putObject(TYPE).put("input", "").putArray("outputs");
+            return out;
+        }
+
+        /** A piece of the code as the model writes it, for a stream. */
+        public static ObjectNode inputDelta(int index, String piece) {
+            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
+            out.putObject(TYPE).put("input", piece);
+            return out;
+        }
+
+        /**
+         * The outputs, each item with its {@code index} in the list as the SDK helpers merge them: in one delta while
+         * they fit in {@code maxChars}, long logs in pieces of their own.
+         */
+        @Override
+        public List<ObjectNode> resultDeltas(int index, int maxChars) {
+            List<ObjectNode> deltas = new ArrayList<>();
+            ArrayNode list = Json.array();
+            int size = 0;
+            for (int i = 0; i < outputs.size(); i++) {
+                for (ObjectNode item : outputs.get(i).deltaItems(i, maxChars)) {
+                    int length = item.toString().length();
+                    if (!list.isEmpty() && size + length > maxChars) {
+                        deltas.add(outputsDelta(index, list));
+                        list = Json.array();
+                        size = 0;
+                    }
+                    list.add(item);
+                    size += length;
+                }
+            }
+            if (!list.isEmpty()) {
+                deltas.add(outputsDelta(index, list));
+            }
+            return deltas;
+        }
+
+        private static ObjectNode outputsDelta(int index, ArrayNode outputs) {
+            ObjectNode out = Json.object().put("index", index).put("type", TYPE);
+            out.putObject(TYPE).set("outputs", outputs);
             return out;
         }
     }

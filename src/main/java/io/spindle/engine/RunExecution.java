@@ -11,8 +11,10 @@ import io.spindle.api.MessageObject;
 import io.spindle.api.MessageRequest;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.api.TextPieces;
 import io.spindle.api.Usage;
 import io.spindle.api.ToolCall;
+import io.spindle.engine.tools.ArgumentStream;
 import io.spindle.engine.tools.BuiltInTool;
 import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.engine.tools.CitationSource;
@@ -70,6 +72,8 @@ final class RunExecution implements Workers.Job {
         String toolStepId;
         boolean toolStepStarted;
         final TreeMap<Integer, ToolCall> calls = new TreeMap<>();
+        /** What streams show of each call's arguments as they arrive, by the upstream's index of the call. */
+        final Map<Integer, ArgumentStream> arguments = new HashMap<>();
         final StringBuilder text = new StringBuilder();
         /** The run was taken over from a node that had begun streaming its answer (see {@link #endStreamsOfInterruptedAnswer}). */
         boolean interruptedAnswer;
@@ -258,8 +262,8 @@ final class RunExecution implements Workers.Job {
         });
     }
 
-    /** A built-in call begun by the model, with the tool and context that execute it. */
-    private record BuiltInCall(ToolCall begun, BuiltInTool tool, ToolRun context) {}
+    /** A built-in call begun by the model, at {@code index} of its step's calls, with the tool and context that execute it. */
+    private record BuiltInCall(int index, ToolCall begun, BuiltInTool tool, ToolRun context) {}
 
     /**
      * Records the turn: its text as a completed message, or its calls in a tool_calls step. Function calls alone stop
@@ -285,7 +289,7 @@ final class RunExecution implements Workers.Job {
                 if (offered.isPresent()) {
                     ToolRun context = new ToolRun(claim.project(), run, turn.ordinal(call.name(), calls), cancellation);
                     ToolCall begun = offered.get().tool().begin(id, call.arguments(), offered.get().entry(), context);
-                    builtIn.add(new BuiltInCall(begun, offered.get().tool(), context));
+                    builtIn.add(new BuiltInCall(i, begun, offered.get().tool(), context));
                     calls.add(begun);
                 } else {
                     calls.add(new ToolCall.Function(id, call.name(), call.arguments(), null));
@@ -350,7 +354,9 @@ final class RunExecution implements Workers.Job {
                 return false;
             }
             try {
-                done.add(call.tool().execute(call.begun(), call.context()));
+                ToolCall executed = call.tool().execute(call.begun(), call.context());
+                done.add(executed);
+                executed.resultDeltas(call.index(), MAX_DELTA_CHARS).forEach(this::publishStepDelta);
             } catch (ToolFailure f) {
                 LOG.fine(() -> "run " + claim.id() + ": " + call.tool().type() + " failed: " + f.getMessage());
                 change(c -> {
@@ -540,17 +546,7 @@ final class RunExecution implements Workers.Job {
      * and every event fits in one notification between nodes.
      */
     private static List<String> pieces(String delta) {
-        List<String> out = new ArrayList<>();
-        int start = 0;
-        while (start < delta.length()) {
-            int end = Math.min(start + MAX_DELTA_CHARS, delta.length());
-            if (end < delta.length() && Character.isHighSurrogate(delta.charAt(end - 1))) {
-                end--;
-            }
-            out.add(delta.substring(start, end));
-            start = end;
-        }
-        return out;
+        return TextPieces.cut(delta, MAX_DELTA_CHARS);
     }
 
     /**
@@ -576,11 +572,16 @@ final class RunExecution implements Workers.Job {
         @Override
         public void toolCallStarted(int index, String name) {
             String callId = Ids.call();
-            ToolCall call = offer.forName(name)
+            var offered = offer.forName(name);
+            ToolCall call = offered
                     .map(o -> o.tool().begin(callId, "", o.entry(),
                             new ToolRun(claim.project(), run, turn.ordinal(name, turn.calls.headMap(index).values()), cancellation)))
                     .orElseGet(() -> new ToolCall.Function(callId, name, "", null));
+            // the call's position in the step, which streams show (upstreams do not all count from 0)
+            int position = turn.calls.headMap(index).size();
             turn.calls.put(index, call);
+            turn.arguments.put(index, offered.map(o -> o.tool().argumentStream(position))
+                    .orElseGet(() -> piece -> List.of(ToolCall.Function.argumentsDelta(position, piece))));
             if (!turn.toolStepStarted) {
                 turn.toolStepStarted = true;
                 change(c -> {
@@ -590,30 +591,27 @@ final class RunExecution implements Workers.Job {
                     return null;
                 });
             }
-            publishStepDelta(call.startDelta(index));
+            publishStepDelta(call.startDelta(position));
         }
 
         @Override
         public void toolCallArguments(int index, String delta) {
-            if (!(turn.calls.get(index) instanceof ToolCall.Function)) {
-                return;
-            }
+            ArgumentStream stream = turn.arguments.getOrDefault(index, ArgumentStream.none());
             for (String piece : pieces(delta)) {
-                ObjectNode call = Json.object().put("index", index).put("type", ToolCall.Function.TYPE);
-                call.putObject("function").put("arguments", piece);
-                publishStepDelta(call);
+                stream.feed(piece).forEach(RunExecution.this::publishStepDelta);
             }
         }
+    }
 
-        private void publishStepDelta(ObjectNode call) {
-            if (!engine.events().watched(claim.id())) {
-                return;
-            }
-            ObjectNode event = Json.object().put("id", turn.toolStepId).put("object", "thread.run.step.delta");
-            ObjectNode details = event.putObject("delta").putObject("step_details").put("type", RunStepObject.TOOL_CALLS);
-            details.putArray("tool_calls").add(call);
-            engine.events().delta(claim.project(), run, new RunEvents.Event("thread.run.step.delta", event));
+    /** Publishes one tool call's delta of the turn's tool_calls step. */
+    private void publishStepDelta(ObjectNode call) {
+        if (!engine.events().watched(claim.id())) {
+            return;
         }
+        ObjectNode event = Json.object().put("id", turn.toolStepId).put("object", "thread.run.step.delta");
+        ObjectNode details = event.putObject("delta").putObject("step_details").put("type", RunStepObject.TOOL_CALLS);
+        details.putArray("tool_calls").add(call);
+        engine.events().delta(claim.project(), run, new RunEvents.Event("thread.run.step.delta", event));
     }
 
     /** One change of the run, fenced by the lease; pending deltas go out first, so they never trail it. */

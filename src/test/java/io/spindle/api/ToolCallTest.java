@@ -2,6 +2,8 @@ package io.spindle.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +72,46 @@ class ToolCallTest {
                   {"type": "logs", "logs": "42\\n"}, {"type": "image", "image": {"file_id": "file-img"}}]}}"""));
         assertThat(CODE.startDelta(0)).isEqualTo(Json.readTree("""
                 {"index": 0, "id": "call_3", "type": "code_interpreter", "code_interpreter": {"input": "", "outputs": []}}"""));
+    }
+
+    @Test
+    void anExecutedCodeInterpreterCallStreamsShortOutputsInOneDeltaIndexedForTheSdkMerge() {
+        assertThat(CODE.resultDeltas(2, 1_000)).containsExactly((ObjectNode) Json.readTree("""
+                {"index": 2, "type": "code_interpreter", "code_interpreter": {"outputs": [
+                  {"index": 0, "type": "logs", "logs": "42\\n"}, {"index": 1, "type": "image", "image": {"file_id": "file-img"}}]}}"""));
+        assertThat(new ToolCall.CodeInterpreter("call_4", "{}", List.of(), "Nothing ran").resultDeltas(0, 1_000)).isEmpty();
+    }
+
+    @Test
+    void longLogsStreamInPiecesOfTheirOwnThatAddUpToThem() {
+        String logs = "x" + "ab😀".repeat(500); // the 1,000th character is the first half of an emoji
+        ToolCall.CodeInterpreter call = new ToolCall.CodeInterpreter("call_5", "{}", List.of(new ToolCall.CodeInterpreter.Logs(logs),
+                new ToolCall.CodeInterpreter.Image("file-img")), "read back");
+
+        List<ObjectNode> deltas = call.resultDeltas(0, 1_000);
+
+        List<JsonNode> items = deltas.stream().flatMap(d -> d.path("code_interpreter").path("outputs").valueStream()).toList();
+        assertThat(deltas).as("the last piece of the logs shares its delta with the image").hasSize(3);
+        assertThat(items.getLast()).isEqualTo(Json.readTree("""
+                {"index": 1, "type": "image", "image": {"file_id": "file-img"}}"""));
+        List<JsonNode> pieces = items.subList(0, items.size() - 1);
+        assertThat(pieces).hasSize(3).allSatisfy(p -> {
+            assertThat(p.path("index").asInt()).isZero();
+            assertThat(p.path("type").asText()).isEqualTo("logs");
+            assertThat(p.path("logs").asText().length()).isLessThanOrEqualTo(1_000);
+            assertThat(Character.isHighSurrogate(p.path("logs").asText().charAt(p.path("logs").asText().length() - 1))).isFalse();
+        });
+        assertThat(pieces.stream().map(p -> p.path("logs").asText()).reduce("", String::concat)).isEqualTo(logs);
+        assertThat(ToolCall.CodeInterpreter.inputDelta(1, "pri")).isEqualTo(Json.readTree("""
+                {"index": 1, "type": "code_interpreter", "code_interpreter": {"input": "pri"}}"""));
+    }
+
+    @Test
+    void searchesAndFunctionsShowNoResultDelta() {
+        assertThat(SEARCH.resultDeltas(0, 1_000)).isEmpty();
+        assertThat(new ToolCall.Function("call_2", "get_weather", "{}", "sunny").resultDeltas(0, 1_000)).isEmpty();
+        assertThat(ToolCall.Function.argumentsDelta(0, "{\"a")).isEqualTo(Json.readTree("""
+                {"index": 0, "type": "function", "function": {"arguments": "{\\"a"}}"""));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.spindle.engine;
 
+import static io.spindle.testing.SdkJson.tree;
 import static io.spindle.testing.SdkRuns.createRun;
 import static io.spindle.testing.SdkRuns.messagesOf;
 import static io.spindle.testing.SdkRuns.pollFor;
@@ -8,13 +9,19 @@ import static io.spindle.testing.SdkThreads.threadWith;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.core.http.StreamResponse;
 import com.openai.models.beta.assistants.Assistant;
+import com.openai.models.beta.assistants.AssistantStreamEvent;
 import com.openai.models.beta.assistants.AssistantCreateParams;
 import com.openai.models.beta.assistants.CodeInterpreterTool;
 import com.openai.models.beta.threads.ThreadCreateParams;
 import com.openai.models.beta.threads.runs.Run;
+import com.openai.models.beta.threads.runs.RunCreateParams;
+import com.openai.models.beta.threads.runs.RunRetrieveParams;
 import com.openai.models.beta.threads.runs.RunStatus;
 import com.openai.models.beta.threads.runs.steps.CodeInterpreterToolCall;
+import com.openai.models.beta.threads.runs.steps.CodeInterpreterToolCallDelta;
+import com.openai.models.beta.threads.runs.steps.ToolCallDelta;
 import com.openai.models.beta.threads.runs.steps.RunStep;
 import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.FakeUpstream.ToolCall;
@@ -22,6 +29,8 @@ import io.spindle.api.Json;
 import io.spindle.testing.RunEndToEnd;
 import io.spindle.testing.SdkRuns;
 import io.spindle.testing.SdkThreads;
+import io.spindle.testing.SseEvents;
+import io.spindle.testing.StreamReplay;
 import io.spindle.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,7 +44,7 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * code_interpreter inside polled runs through the official SDK, with the real sandbox: the scripted model writes
+ * code_interpreter inside polled and streamed runs through the official SDK, with the real sandbox: the scripted model writes
  * Python, the run executes it in the thread's session and the model reads the logs back; files go in through
  * tool_resources and attachments, figures and written files come out as downloadable {@code assistants_output} files.
  */
@@ -124,6 +133,90 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         assertThat(asked.path("function").path("arguments").asText()).contains("print(6 * 7)");
         assertThat(readBack()).isEqualTo("42\n");
         assertThat(text(messagesOf(sdk(), run).getFirst())).isEqualTo("It is 42.");
+    }
+
+    @Test
+    void theStreamedRunShowsTheCodeAsWrittenThenItsLogsAndImageAndAddsUpToTheStepAndMessage() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Draw a line and say 6 times 7.");
+        String python = "import matplotlib.pyplot as plt\nprint(\"caf\u00e9 \u2615\", 6 * 7)\nplt.plot([1, 2], [3, 4])";
+        // small pieces: the escapes (\n, \", \u00e9) arrive split between chunks
+        script(code(python).withPieceSize(3), Reply.text("It is 42, and here is the line."));
+
+        List<AssistantStreamEvent> sdkEvents = stream(threadId, assistant);
+        List<SseEvents.Event> events = sdkEvents.stream().map(CodeInterpreterSdkTest::event).toList();
+
+        assertThat(StreamReplay.order(events)).containsExactly(
+                "thread.run.created", "thread.run.queued", "thread.run.in_progress",
+                "thread.run.step.created", "thread.run.step.in_progress", "thread.run.step.delta*", "thread.run.step.completed",
+                "thread.run.step.created", "thread.run.step.in_progress",
+                "thread.message.created", "thread.message.in_progress", "thread.message.delta*",
+                "thread.message.completed", "thread.run.step.completed", "thread.run.completed");
+        List<CodeInterpreterToolCallDelta> deltas = sdkEvents.stream().flatMap(e -> e.threadRunStepDelta().stream())
+                .flatMap(e -> e.data().delta().stepDetails().orElseThrow().asToolCalls().toolCalls().orElseThrow().stream())
+                .map(ToolCallDelta::asCodeInterpreter).toList();
+        assertThat(deltas).allSatisfy(d -> assertThat(d.index()).isZero());
+        assertThat(deltas.getFirst().id()).isPresent();
+        assertThat(deltas.subList(1, deltas.size())).allSatisfy(d -> assertThat(d.id()).isEmpty());
+        List<String> inputs = deltas.stream().flatMap(d -> d.codeInterpreter().flatMap(CodeInterpreterToolCallDelta.CodeInterpreter::input)
+                .stream()).filter(i -> !i.isEmpty()).toList();
+        assertThat(inputs).hasSizeGreaterThan(10);
+        assertThat(String.join("", inputs)).isEqualTo(python);
+
+        // the outputs come last, in one delta, after the code ran
+        List<CodeInterpreterToolCallDelta.CodeInterpreter.Output> outputs = deltas.getLast().codeInterpreter().orElseThrow()
+                .outputs().orElseThrow();
+        assertThat(deltas.subList(0, deltas.size() - 1)).allSatisfy(d -> assertThat(d.codeInterpreter().flatMap(
+                CodeInterpreterToolCallDelta.CodeInterpreter::outputs).orElse(List.of())).isEmpty());
+        assertThat(outputs).hasSize(2);
+        assertThat(outputs.get(0).asLogs().index()).isZero();
+        assertThat(outputs.get(0).asLogs().logs().orElseThrow()).startsWith("caf\u00e9 \u2615 42\n");
+        assertThat(outputs.get(1).asImage().index()).isEqualTo(1);
+        String imageId = outputs.get(1).asImage().image().orElseThrow().fileId().orElseThrow();
+        assertThat(imageId).startsWith("file-");
+
+        // what the helpers accumulate is what the step and the message say, as completed and as stored
+        StreamReplay.Result replay = StreamReplay.replay(events);
+        Run run = sdk().beta().threads().runs().retrieve(replay.run().path("id").asText(),
+                RunRetrieveParams.builder().threadId(threadId).build());
+        JsonNode call = onlyCall(threadId, run);
+        assertThat(call.path("input").asText()).isEqualTo(python);
+        assertThat(call.path("outputs").path(1).path("image").path("file_id").asText()).isEqualTo(imageId);
+        String toolStepId = replay.steps().keySet().iterator().next();
+        assertThat(replay.steps().get(toolStepId).path("step_details")).isEqualTo(
+                api().get("/v1/threads/" + threadId + "/runs/" + run.id() + "/steps/" + toolStepId).ok().path("step_details"));
+        String messageId = replay.onlyMessageId();
+        assertThat(replay.text(messageId)).isEqualTo(StreamReplay.text(
+                api().get("/v1/threads/" + threadId + "/messages/" + messageId).ok()));
+    }
+
+    @Test
+    void longLogsStreamInPiecesThatAddUpToTheCompletedStep() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Print a lot.");
+        script(code("print('\u00e9' * 2500)"), Reply.text("Printed."));
+
+        List<SseEvents.Event> events = stream(threadId, assistant).stream().map(CodeInterpreterSdkTest::event).toList();
+
+        List<JsonNode> logPieces = events.stream().filter(e -> e.name().equals("thread.run.step.delta"))
+                .flatMap(e -> e.json().path("delta").path("step_details").path("tool_calls").path(0)
+                        .path("code_interpreter").path("outputs").valueStream()).toList();
+        assertThat(logPieces).hasSizeGreaterThan(2).allSatisfy(o -> assertThat(o.path("index").asInt()).isZero());
+        assertThat(logPieces.stream().map(o -> o.path("logs").asText()).reduce("", String::concat)).isEqualTo("\u00e9".repeat(2500) + "\n");
+        // the replay checks that the merged outputs are the completed step's
+        StreamReplay.replay(events);
+    }
+
+    private List<AssistantStreamEvent> stream(String threadId, Assistant assistant) {
+        try (StreamResponse<AssistantStreamEvent> stream = sdk().beta().threads().runs().createStreaming(RunCreateParams.builder()
+                .threadId(threadId).assistantId(assistant.id()).build())) {
+            return stream.stream().toList();
+        }
+    }
+
+    private static SseEvents.Event event(AssistantStreamEvent e) {
+        JsonNode t = tree(e);
+        return new SseEvents.Event(t.path("event").asText(), t.path("data").toString());
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.spindle.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spindle.api.Json;
 import io.spindle.testing.FakeUpstream;
 import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.FakeUpstream.ToolCall;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the Node SDK suite in {@code src/test/node} (runs, file_search runs, files and vector stores; {@code node --test}, official {@code openai}
+ * Runs the Node SDK suite in {@code src/test/node} (runs, file_search and code_interpreter runs, files and vector stores; {@code node --test}, official {@code openai}
  * package pinned in its package.json) against a Spindle server and a fake model started here.
  * Without {@code node} on the PATH the test is skipped, except on CI (env {@code CI} set), where
  * it fails.
@@ -35,6 +36,9 @@ class NodeSdkTest {
     /** The answer to a file_search result comes before the result's first marker, copied exactly (file_search.test.js). */
     static final String CITING_ANSWER_START = "Café crème ☕ 😀🎂 : Filip préfère le gâteau";
     private static final Pattern MARKER = Pattern.compile("【[^】]*】");
+    /** The code the model runs when asked to compute, and what it prints (code_interpreter.test.js). */
+    static final String COMPUTING_CODE = "squares = [n * n for n in range(1, 5)]\nprint(\"\u03a3 n\u00b2 \ud83d\ude00\", sum(squares))";
+    static final String COMPUTED_LOGS = "\u03a3 n\u00b2 \ud83d\ude00 30\n";
 
     @Test
     void officialNodeSdkDrivesRunsAndStreams() throws Exception {
@@ -65,6 +69,9 @@ class NodeSdkTest {
     static Reply answer(JsonNode request) {
         JsonNode messages = request.path("messages");
         JsonNode last = messages.path(messages.size() - 1);
+        if (last.path("role").asText().equals("tool") && calledBefore(messages, "code_interpreter")) {
+            return Reply.text("Computed: " + last.path("content").asText().strip() + ".");
+        }
         if (last.path("role").asText().equals("tool")) {
             Matcher marker = MARKER.matcher(last.path("content").asText());
             if (marker.find()) {
@@ -74,6 +81,12 @@ class NodeSdkTest {
             return Reply.text("The weather is " + last.path("content").asText() + ".");
         }
         boolean toolsOffered = request.path("tools").size() > 0;
+        if (last.path("role").asText().equals("user") && offers(request, "code_interpreter")
+                && last.path("content").toString().contains("compute")) {
+            // small pieces, so the code's escapes (\n, \") arrive split over several chunks
+            return Reply.toolCalls(new ToolCall("call_fake_code", "code_interpreter",
+                    Json.object().put("code", COMPUTING_CODE).toString())).withPieceSize(3);
+        }
         if (last.path("role").asText().equals("user") && offers(request, "file_search")) {
             return Reply.toolCalls(new ToolCall("call_fake_search", "file_search", "{\"queries\":[\"Filip favorite food\"]}"));
         }
@@ -82,6 +95,11 @@ class NodeSdkTest {
         }
         // paced, so each piece reaches the client on its own (pieces that wait for a busy reader join into one delta)
         return Reply.text(FIXED_ANSWER).withChunkDelay(Duration.ofMillis(5));
+    }
+
+    /** Whether the message before the last one (the tool result) is the model's call of this function. */
+    private static boolean calledBefore(JsonNode messages, String name) {
+        return messages.path(messages.size() - 2).path("tool_calls").path(0).path("function").path("name").asText().equals(name);
     }
 
     /** Whether the request offers the model a function of this name. */

@@ -123,6 +123,34 @@ class SseEventsTest {
                 .hasMessageContaining("after thread.run.completed");
     }
 
+    @Test
+    void theReplayRebuildsACodeInterpreterCallAndRefusesOneThatDiffersFromItsCompletedStep() {
+        String step = "event: thread.run.step.created\ndata: {\"id\":\"step_1\",\"type\":\"tool_calls\",\"status\":\"in_progress\","
+                + "\"step_details\":{\"type\":\"tool_calls\",\"tool_calls\":[]}}\n\n";
+        String start = stepDelta("{\"index\":0,\"id\":\"call_1\",\"type\":\"code_interpreter\",\"code_interpreter\":{\"input\":\"\",\"outputs\":[]}}");
+        String input1 = stepDelta("{\"index\":0,\"type\":\"code_interpreter\",\"code_interpreter\":{\"input\":\"print(\"}}");
+        String input2 = stepDelta("{\"index\":0,\"type\":\"code_interpreter\",\"code_interpreter\":{\"input\":\"1)\"}}");
+        String outputs = stepDelta("{\"index\":0,\"type\":\"code_interpreter\",\"code_interpreter\":{\"outputs\":"
+                + "[{\"index\":0,\"type\":\"logs\",\"logs\":\"1\\n\"}]}}");
+        String completed = "event: thread.run.step.completed\ndata: {\"id\":\"step_1\",\"type\":\"tool_calls\",\"status\":\"completed\","
+                + "\"step_details\":{\"type\":\"tool_calls\",\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"code_interpreter\","
+                + "\"code_interpreter\":{\"outputs\":[{\"logs\":\"1\\n\",\"type\":\"logs\"}],\"input\":\"print(1)\"}}]}}\n\n";
+
+        StreamReplay.Result replay = StreamReplay.replay(SseEvents.parse(step + start + input1 + input2 + outputs + completed));
+        assertThat(replay.steps().get("step_1").path("status").asText()).isEqualTo("completed");
+        assertThatThrownBy(() -> StreamReplay.replay(SseEvents.parse(step + start + input1 + outputs + completed)))
+                .hasMessageContaining("are not the ones thread.run.step.completed lists");
+        assertThatThrownBy(() -> StreamReplay.replay(SseEvents.parse(step + start + input1 + input2 + completed)))
+                .hasMessageContaining("are not the ones thread.run.step.completed lists");
+        assertThatThrownBy(() -> StreamReplay.replay(SseEvents.parse(step + start + input1 + input2 + outputs + outputs + completed)))
+                .as("logs sent twice are concatenated by the SDKs").hasMessageContaining("1\\n1\\n");
+    }
+
+    private static String stepDelta(String call) {
+        return "event: thread.run.step.delta\ndata: {\"id\":\"step_1\",\"object\":\"thread.run.step.delta\",\"delta\":{\"step_details\":"
+                + "{\"type\":\"tool_calls\",\"tool_calls\":[" + call + "]}}}\n\n";
+    }
+
     private static byte[] readInSmallPieces(InputStream in) throws IOException {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         byte[] buffer = new byte[7];

@@ -2,6 +2,7 @@ package io.spindle.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -134,9 +135,9 @@ public final class StreamReplay {
         if (name.equals("thread.run.requires_action")) {
             ObjectNode step = inProgressToolStep();
             JsonNode required = data.path("required_action").path("submit_tool_outputs").path("tool_calls");
-            List<String> streamed = new ArrayList<>();
+            List<ObjectNode> streamed = new ArrayList<>();
             step.path("step_details").path("tool_calls").forEach(c -> streamed.add(call(c)));
-            List<String> asked = new ArrayList<>();
+            List<ObjectNode> asked = new ArrayList<>();
             required.forEach(c -> asked.add(call(c)));
             if (!streamed.equals(asked)) {
                 throw new AssertionError("the tool calls streamed " + streamed + " are not the ones required " + asked);
@@ -160,8 +161,21 @@ public final class StreamReplay {
         return found;
     }
 
-    private static String call(JsonNode c) {
-        return c.path("id").asText() + " " + c.path("function").path("name").asText() + c.path("function").path("arguments").asText();
+    /**
+     * A call as compared between stream and final events: its id, a function's name and arguments, a code_interpreter
+     * call's code and outputs (without the merge index its deltas give each output).
+     */
+    private static ObjectNode call(JsonNode c) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode().put("id", c.path("id").asText())
+                .put("function", c.path("function").path("name").asText() + c.path("function").path("arguments").asText())
+                .put("input", c.path("code_interpreter").path("input").asText());
+        ArrayNode outputs = out.putArray("outputs");
+        for (JsonNode o : c.path("code_interpreter").path("outputs")) {
+            ObjectNode output = o.deepCopy();
+            output.remove("index");
+            outputs.add(output);
+        }
+        return out;
     }
 
     private void message(String name, String id, JsonNode data) {
@@ -241,9 +255,9 @@ public final class StreamReplay {
             throw new AssertionError("the step's status is " + data.path("status") + " in " + name);
         }
         if (snapshot != null && data.path("type").asText().equals("tool_calls")) {
-            List<String> streamed = new ArrayList<>();
+            List<ObjectNode> streamed = new ArrayList<>();
             snapshot.path("step_details").path("tool_calls").forEach(c -> streamed.add(call(c)));
-            List<String> got = new ArrayList<>();
+            List<ObjectNode> got = new ArrayList<>();
             data.path("step_details").path("tool_calls").forEach(c -> got.add(call(c)));
             if (!streamed.isEmpty() && !streamed.equals(got)) {
                 throw new AssertionError("the tool calls streamed " + streamed + " are not the ones " + name + " lists: " + got);

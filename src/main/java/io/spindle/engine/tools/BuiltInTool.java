@@ -33,6 +33,14 @@ public interface BuiltInTool {
     ToolCall begin(String callId, String arguments, JsonNode toolEntry, ToolRun run);
 
     /**
+     * What streams show of a call at position {@code index} of its step while the model writes its arguments; by
+     * default nothing (the call shows only its start delta until it is executed).
+     */
+    default ArgumentStream argumentStream(int index) {
+        return ArgumentStream.none();
+    }
+
+    /**
      * Executes the call inside the run and returns it with its output. May block (it waits for files still being
      * ingested, for instance) and should give up when {@link ToolRun#isCancelled()} turns true.
      *

@@ -97,6 +97,16 @@ public final class CodeInterpreterTool implements BuiltInTool {
         return new ToolCall.CodeInterpreter(callId, arguments, List.of(), null);
     }
 
+    /** The code, as the model writes it, in {@code input} deltas. */
+    @Override
+    public ArgumentStream argumentStream(int index) {
+        CodeArgumentDecoder code = new CodeArgumentDecoder();
+        return piece -> {
+            String input = code.feed(piece);
+            return input.isEmpty() ? List.of() : List.of(ToolCall.CodeInterpreter.inputDelta(index, input));
+        };
+    }
+
     @Override
     public ToolCall execute(ToolCall begun, ToolRun run) {
         ToolCall.CodeInterpreter call = (ToolCall.CodeInterpreter) begun;
