@@ -18,8 +18,7 @@ public record ThreadObject(String id, long createdAt, Map<String, String> metada
 
     /** The thread's vector store for file_search ({@code tool_resources.file_search.vector_store_ids[0]}), if it has one. */
     public Optional<String> vectorStoreId() {
-        JsonNode ids = toolResources.path("file_search").path("vector_store_ids");
-        return ids.isEmpty() ? Optional.empty() : Optional.of(ids.get(0).asText());
+        return Tools.vectorStoreId(toolResources);
     }
 
     /** The thread with this vector store for file_search, in place of any other; its other resources kept. */

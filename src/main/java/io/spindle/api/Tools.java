@@ -172,6 +172,12 @@ public final class Tools {
         return out;
     }
 
+    /** The vector store of {@code tool_resources} for file_search ({@code file_search.vector_store_ids[0]}), if any. */
+    public static Optional<String> vectorStoreId(JsonNode toolResources) {
+        JsonNode ids = toolResources == null ? null : toolResources.path("file_search").path("vector_store_ids");
+        return ids == null || ids.isEmpty() ? Optional.empty() : Optional.of(ids.get(0).asText());
+    }
+
     /**
      * Removes a deleted file from {@code tool_resources.code_interpreter.file_ids} of an assistant or
      * thread (its stored JSON, changed in place); true when the file was there.

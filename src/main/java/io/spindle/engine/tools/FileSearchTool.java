@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
+import io.spindle.api.ThreadObject;
 import io.spindle.api.ToolCall;
+import io.spindle.api.Tools;
 import io.spindle.api.VectorStoreObject;
 import io.spindle.search.ChunkHit;
 import io.spindle.search.EmbeddingException;
@@ -141,8 +143,8 @@ public final class FileSearchTool implements BuiltInTool {
      */
     private List<String> storeIds(ToolRun run) {
         List<String> ids = new ArrayList<>();
-        store.assistant(run.project(), run.run().assistantId()).ifPresent(a -> firstStore(a.toolResources()).ifPresent(ids::add));
-        Optional<String> threadStore = store.thread(run.project(), run.run().threadId()).flatMap(t -> firstStore(t.toolResources()));
+        store.assistant(run.project(), run.run().assistantId()).flatMap(a -> Tools.vectorStoreId(a.toolResources())).ifPresent(ids::add);
+        Optional<String> threadStore = store.thread(run.project(), run.run().threadId()).flatMap(ThreadObject::vectorStoreId);
         threadStore.ifPresent(id -> {
             if (!ids.contains(id)) {
                 ids.add(id);
@@ -161,11 +163,6 @@ public final class FileSearchTool implements BuiltInTool {
             usable.add(id);
         }
         return usable;
-    }
-
-    private static Optional<String> firstStore(JsonNode toolResources) {
-        JsonNode ids = toolResources == null ? null : toolResources.path("file_search").path("vector_store_ids");
-        return ids != null && ids.size() > 0 ? Optional.of(ids.get(0).asText()) : Optional.empty();
     }
 
     /** Waits while the thread's store has files in progress, at most the wait's length, and not past a cancel. */
