@@ -4,39 +4,62 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
- * A {@code thread.message.delta}: text appended to the first content part of message {@code id}.
- * The first delta of a message also carries the part's empty {@code annotations}, as the live API sent it; a delta
- * that writes a citation marker carries the marker's annotation.
+ * A {@code thread.message.delta} of message {@code id}: text appended to its text part, or an {@code image_file} part
+ * (a figure code_interpreter showed, which comes before the text). The first text delta of a message also carries the
+ * part's empty {@code annotations}, as the live API sent it; a delta that writes a reference (a citation marker, a
+ * sandbox link) carries the reference's annotation.
  */
 public record MessageDeltaObject(String id, String object, Delta delta) {
+    private static final String OBJECT = "thread.message.delta";
 
-    public record Delta(List<TextPart> content) {}
+    public record Delta(List<Part> content) {}
 
-    public record TextPart(int index, String type, Text text) {}
+    /** A content part at {@code index} of the message: {@code text} or {@code image_file}, the other field null. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Part(int index, String type, Text text, ImageFile imageFile) {}
 
     public record Text(String value, @JsonInclude(JsonInclude.Include.NON_NULL) List<Object> annotations) {}
 
-    /** @param annotations the annotations this delta adds, or null for none (an empty list only in the first delta) */
-    public static MessageDeltaObject text(String messageId, String value, List<Object> annotations) {
-        Text text = new Text(value, annotations);
-        return new MessageDeltaObject(messageId, "thread.message.delta", new Delta(List.of(new TextPart(0, "text", text))));
+    public record ImageFile(String fileId) {}
+
+    /**
+     * Text appended to the text part at {@code index}.
+     *
+     * @param annotations the annotations this delta adds, or null for none (an empty list only in the first delta)
+     */
+    public static MessageDeltaObject text(String messageId, int index, String value, List<Object> annotations) {
+        return new MessageDeltaObject(messageId, OBJECT,
+                new Delta(List.of(new Part(index, "text", new Text(value, annotations), null))));
     }
 
-    /** Whether this delta adds annotations (the SDKs merge them by index, so it is never joined to another). */
-    public boolean annotates() {
-        List<Object> annotations = delta.content().getFirst().text().annotations();
-        return annotations != null && !annotations.isEmpty();
+    /** The {@code image_file} part at {@code index}. */
+    public static MessageDeltaObject imageFile(String messageId, int index, String fileId) {
+        return new MessageDeltaObject(messageId, OBJECT,
+                new Delta(List.of(new Part(index, "image_file", null, new ImageFile(fileId)))));
     }
 
-    /** The text this delta appends. */
+    /**
+     * Whether {@code next} can be sent joined to this delta as one: plain text for the same part of the same message
+     * (a delta that adds annotations is never joined to an earlier one, the SDKs merge annotations by index).
+     */
+    public boolean joins(MessageDeltaObject next) {
+        Part mine = delta.content().getFirst();
+        Part theirs = next.delta.content().getFirst();
+        return id.equals(next.id) && mine.text() != null && theirs.text() != null && mine.index() == theirs.index()
+                && (theirs.text().annotations() == null || theirs.text().annotations().isEmpty());
+    }
+
+    /** The text this delta appends (empty for an image part). */
     public String value() {
-        return delta.content().getFirst().text().value();
+        Text text = delta.content().getFirst().text();
+        return text == null ? "" : text.value();
     }
 
-    /** This delta followed by {@code next} of the same message, as one delta. */
+    /** This delta followed by {@code next}, as one delta; only when {@link #joins} allows. */
     public MessageDeltaObject followedBy(MessageDeltaObject next) {
-        Text text = delta.content().getFirst().text();
-        return new MessageDeltaObject(id, object,
-                new Delta(List.of(new TextPart(0, "text", new Text(text.value() + next.value(), text.annotations())))));
+        Part part = delta.content().getFirst();
+        Text text = part.text();
+        return new MessageDeltaObject(id, object, new Delta(List.of(
+                new Part(part.index(), "text", new Text(text.value() + next.value(), text.annotations()), null))));
     }
 }

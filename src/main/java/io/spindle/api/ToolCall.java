@@ -46,6 +46,14 @@ public sealed interface ToolCall {
         return output() == null;
     }
 
+    /**
+     * The content parts the executed call adds to the run's next assistant message, before its text: an
+     * {@code image_file} part per figure code_interpreter showed; none for most calls.
+     */
+    default List<ObjectNode> answerParts() {
+        return List.of();
+    }
+
     static ToolCall parse(JsonNode stored) {
         return switch (stored.path("type").asText()) {
             case FileSearch.TYPE -> FileSearch.parse(stored);
@@ -195,9 +203,21 @@ public sealed interface ToolCall {
      * outputs: a {@code logs} output (printed text and the error) and one {@code image} output per figure, each a file.
      * The stored form also keeps what the model wrote ({@code arguments}) and the text it read back.
      */
-    record CodeInterpreter(String id, String arguments, List<Output> outputs, String output) implements ToolCall {
+    record CodeInterpreter(String id, String arguments, List<Output> outputs, List<WrittenFile> files, String output)
+            implements ToolCall {
         public static final String TYPE = "code_interpreter";
         private static final String OWN = "spindle";
+
+        /** A call the model has begun: nothing ran yet. */
+        public CodeInterpreter(String id, String arguments) {
+            this(id, arguments, List.of(), List.of(), null);
+        }
+
+        /**
+         * A file the code wrote under {@code /mnt/data}, stored as an {@code assistants_output} file; clients do not
+         * see it in the step (OpenAI showed none), the answer's {@code sandbox:/mnt/data/NAME} links point at it.
+         */
+        public record WrittenFile(String name, String fileId) {}
 
         /** One entry of {@code outputs}: the cell's logs, or an image stored as a file. */
         public sealed interface Output {
@@ -248,12 +268,28 @@ public sealed interface ToolCall {
             JsonNode output = own.path("output");
             String arguments = own.path("arguments").isTextual() ? own.path("arguments").textValue()
                     : Json.object().put("code", stored.path(TYPE).path("input").asText()).toString();
-            return new CodeInterpreter(stored.path("id").asText(), arguments, List.copyOf(outputs),
+            List<WrittenFile> files = new ArrayList<>();
+            own.path("files").forEach(f -> files.add(new WrittenFile(f.path("name").asText(), f.path("file_id").asText())));
+            return new CodeInterpreter(stored.path("id").asText(), arguments, List.copyOf(outputs), List.copyOf(files),
                     output.isTextual() ? output.textValue() : null);
         }
 
-        public CodeInterpreter withOutputs(List<Output> newOutputs, String newOutput) {
-            return new CodeInterpreter(id, arguments, List.copyOf(newOutputs), newOutput);
+        public CodeInterpreter withOutputs(List<Output> newOutputs, List<WrittenFile> written, String newOutput) {
+            return new CodeInterpreter(id, arguments, List.copyOf(newOutputs), List.copyOf(written), newOutput);
+        }
+
+        /** An {@code image_file} part for each figure shown. */
+        @Override
+        public List<ObjectNode> answerParts() {
+            List<ObjectNode> parts = new ArrayList<>();
+            for (Output o : outputs) {
+                if (o instanceof Image image) {
+                    ObjectNode part = Json.object().put("type", "image_file");
+                    part.putObject("image_file").put("file_id", image.fileId());
+                    parts.add(part);
+                }
+            }
+            return parts;
         }
 
         /**
@@ -280,7 +316,11 @@ public sealed interface ToolCall {
         @Override
         public ObjectNode stored() {
             ObjectNode out = wire(true);
-            out.putObject(OWN).put("arguments", arguments).put("output", output);
+            ObjectNode own = out.putObject(OWN).put("arguments", arguments).put("output", output);
+            if (!files.isEmpty()) {
+                ArrayNode list = own.putArray("files");
+                files.forEach(f -> list.addObject().put("name", f.name()).put("file_id", f.fileId()));
+            }
             return out;
         }
 

@@ -350,7 +350,7 @@ public final class RunEvents {
         private void enqueue(Event event) {
             Event last = queue.peekLast();
             if (last != null && last.data() instanceof MessageDeltaObject earlier && event.data() instanceof MessageDeltaObject later
-                    && earlier.id().equals(later.id()) && !later.annotates() && earlier.value().length() < MERGED_TEXT_CHARS) {
+                    && earlier.joins(later) && earlier.value().length() < MERGED_TEXT_CHARS) {
                 queue.pollLast();
                 queue.addLast(new Event(event.name(), earlier.followedBy(later)));
             } else if (queue.size() < BUFFERED_EVENTS) {

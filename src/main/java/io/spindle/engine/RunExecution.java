@@ -14,12 +14,11 @@ import io.spindle.api.RunStepObject;
 import io.spindle.api.TextPieces;
 import io.spindle.api.Usage;
 import io.spindle.api.ToolCall;
+import io.spindle.engine.tools.AnnotationStream;
+import io.spindle.engine.tools.Annotator;
 import io.spindle.engine.tools.ArgumentStream;
 import io.spindle.engine.tools.BuiltInTool;
 import io.spindle.engine.tools.BuiltInTools;
-import io.spindle.engine.tools.CitationSource;
-import io.spindle.engine.tools.CitationStream;
-import io.spindle.engine.tools.Citations;
 import io.spindle.engine.tools.ToolFailure;
 import io.spindle.engine.tools.ToolRun;
 import io.spindle.store.LeaseLostException;
@@ -77,9 +76,11 @@ final class RunExecution implements Workers.Job {
         final StringBuilder text = new StringBuilder();
         /** The run was taken over from a node that had begun streaming its answer (see {@link #endStreamsOfInterruptedAnswer}). */
         boolean interruptedAnswer;
-        /** What the answer may cite: the results of the run's earlier searches. */
-        List<CitationSource> sources = List.of();
-        CitationStream citations = new CitationStream(List.of());
+        /** What the answer may refer to: results of the run's searches, files its code wrote. */
+        Annotator annotator = Annotator.NOTHING;
+        AnnotationStream annotations = new AnnotationStream(Annotator.NOTHING);
+        /** The parts the answer's message shows before its text: figures of the calls since the run's last message. */
+        List<ObjectNode> leadingParts = List.of();
         boolean textAnnounced;
         /** How many calls of each tool the run made in earlier turns. */
         Map<String, Integer> earlierCalls = Map.of();
@@ -200,7 +201,7 @@ final class RunExecution implements Workers.Job {
     /** One model turn, and the built-in calls it made; true when the run goes on with another turn. */
     private boolean execute(List<RunStepObject> steps) {
         Usage used = usedSoFar(steps);
-        offer = engine.tools().offer(run);
+        offer = engine.tools().offer(claim.project(), run);
         List<MessageObject> messages = engine.store().threadMessages(claim.project(), run.threadId());
         Prompt.Built prompt = Prompt.build(run, offer, messages, steps, used, engine.contextTokens());
         if (prompt.overPromptBudget()) {
@@ -210,9 +211,11 @@ final class RunExecution implements Workers.Job {
             });
             return false;
         }
-        turn.sources = citationSources(steps);
-        turn.citations = new CitationStream(turn.sources);
-        turn.earlierCalls = callsByName(steps);
+        List<ToolCall> earlier = completedCalls(steps);
+        turn.annotator = offer.annotator(earlier);
+        turn.annotations = new AnnotationStream(turn.annotator);
+        turn.leadingParts = partsSinceLastMessage(steps);
+        turn.earlierCalls = callsByName(earlier);
         ScheduledFuture<?> deadline = run.expiresAt() == null ? null : engine.scheduler().schedule(
                 () -> cancellation.cancel(EXPIRED), Math.max(0, run.expiresAt() * 1000 - engine.nowMillis()), TimeUnit.MILLISECONDS);
         try {
@@ -220,11 +223,11 @@ final class RunExecution implements Workers.Job {
             try {
                 result = engine.chat().complete(prompt.body(), new TurnListener(), cancellation);
             } catch (UpstreamException e) {
-                publishText(turn.citations.finish());
+                publishText(turn.annotations.finish());
                 stopTurn(e);
                 return false;
             }
-            publishText(turn.citations.finish());
+            publishText(turn.annotations.finish());
             Usage usage = result.usage() != null ? result.usage() : counted(prompt, result);
             List<BuiltInCall> builtIn = change(c -> finishTurn(c, result, usage));
             return !builtIn.isEmpty() && executeBuiltIn(builtIn, usage);
@@ -457,13 +460,18 @@ final class RunExecution implements Workers.Job {
                 .ifPresent(m -> c.saveMessage(m.withContent(textContent())));
     }
 
-    /** The message's one text part, with a {@code file_citation} for each marker that cites a result of this run. */
+    /**
+     * The message's content: the figures shown since the run's last message, then the text part, annotated where it
+     * cites a search result or links a file the run's code wrote.
+     */
     private ArrayNode textContent() {
         String value = turn.text.toString();
         ObjectNode part = MessageRequest.textPart(value);
         ArrayNode annotations = (ArrayNode) part.path("text").path("annotations");
-        Citations.find(value, turn.sources).forEach(a -> annotations.add(a.json()));
-        return Json.array().add(part);
+        AnnotationStream.annotations(value, turn.annotator).forEach(a -> annotations.add(a.json()));
+        ArrayNode content = Json.array();
+        turn.leadingParts.forEach(content::add);
+        return content.add(part);
     }
 
     private RunStepObject toolStep(RunChange c, long now) {
@@ -485,23 +493,28 @@ final class RunExecution implements Workers.Job {
         return details;
     }
 
-    /** The results of the run's completed searches, as the answer may cite them. */
-    private static List<CitationSource> citationSources(List<RunStepObject> steps) {
-        List<CitationSource> out = new ArrayList<>();
-        for (ToolCall call : completedCalls(steps)) {
-            if (call instanceof ToolCall.FileSearch fs) {
-                for (int i = 0; i < fs.results().size(); i++) {
-                    ToolCall.FileSearch.Result r = fs.results().get(i);
-                    out.add(new CitationSource(fs.search(), i, r.fileId(), r.fileName()));
-                }
+    /**
+     * The parts the run's calls add to its next message (figures, as {@code image_file} parts) since the last message
+     * it completed.
+     */
+    private static List<ObjectNode> partsSinceLastMessage(List<RunStepObject> steps) {
+        List<ObjectNode> parts = new ArrayList<>();
+        for (RunStepObject s : steps) {
+            if (s.inProgress()) {
+                continue;
+            }
+            if (s.type().equals(RunStepObject.MESSAGE_CREATION)) {
+                parts.clear();
+            } else {
+                ToolCall.parseAll(s.stepDetails().path("tool_calls")).forEach(call -> parts.addAll(call.answerParts()));
             }
         }
-        return out;
+        return List.copyOf(parts);
     }
 
-    private static Map<String, Integer> callsByName(List<RunStepObject> steps) {
+    private static Map<String, Integer> callsByName(List<ToolCall> calls) {
         Map<String, Integer> out = new HashMap<>();
-        completedCalls(steps).forEach(call -> out.merge(call.name(), 1, Integer::sum));
+        calls.forEach(call -> out.merge(call.name(), 1, Integer::sum));
         return out;
     }
 
@@ -515,28 +528,39 @@ final class RunExecution implements Workers.Job {
         return out;
     }
 
-    /** Publishes answer text as message deltas: a cited marker comes whole, with its annotation. */
-    private void publishText(List<CitationStream.Piece> pieces) {
-        if (turn.messageId == null || !engine.events().watched(claim.id())) {
+    /**
+     * Publishes answer text as message deltas: a reference (citation marker, sandbox link) comes whole, with its
+     * annotation. The first text of the message comes after the figures that lead it.
+     */
+    private void publishText(List<AnnotationStream.Piece> pieces) {
+        if (turn.messageId == null || pieces.isEmpty() || !engine.events().watched(claim.id())) {
             return;
         }
-        for (CitationStream.Piece piece : pieces) {
+        int index = turn.leadingParts.size();
+        if (!turn.textAnnounced) {
+            for (int i = 0; i < index; i++) {
+                String fileId = turn.leadingParts.get(i).path("image_file").path("file_id").asText();
+                publishDelta(MessageDeltaObject.imageFile(turn.messageId, i, fileId));
+            }
+        }
+        for (AnnotationStream.Piece piece : pieces) {
             if (!piece.annotations().isEmpty()) {
                 List<Object> annotations = new ArrayList<>();
                 for (int i = 0; i < piece.annotations().size(); i++) {
                     annotations.add(piece.annotations().get(i).delta(piece.firstIndex() + i));
                 }
-                publishDelta(MessageDeltaObject.text(turn.messageId, piece.text(), annotations));
+                publishDelta(MessageDeltaObject.text(turn.messageId, index, piece.text(), annotations));
+                turn.textAnnounced = true;
                 continue;
             }
             for (String part : pieces(piece.text())) {
-                publishDelta(MessageDeltaObject.text(turn.messageId, part, turn.textAnnounced ? null : List.of()));
+                publishDelta(MessageDeltaObject.text(turn.messageId, index, part, turn.textAnnounced ? null : List.of()));
+                turn.textAnnounced = true;
             }
         }
     }
 
     private void publishDelta(MessageDeltaObject delta) {
-        turn.textAnnounced = true;
         engine.events().delta(claim.project(), run, new RunEvents.Event("thread.message.delta", delta));
     }
 
@@ -566,7 +590,7 @@ final class RunExecution implements Workers.Job {
                 });
             }
             turn.text.append(delta);
-            publishText(turn.citations.feed(delta));
+            publishText(turn.annotations.feed(delta));
         }
 
         @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.testing.OpenAiSchemas;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -54,15 +55,24 @@ class ToolCallTest {
     }
 
     private static final ToolCall.CodeInterpreter CODE = new ToolCall.CodeInterpreter("call_3", "{\"code\": \"print(42)\"}",
-            List.of(new ToolCall.CodeInterpreter.Logs("42\n"), new ToolCall.CodeInterpreter.Image("file-img")), "42\n[a figure]");
+            List.of(new ToolCall.CodeInterpreter.Logs("42\n"), new ToolCall.CodeInterpreter.Image("file-img")),
+            List.of(new ToolCall.CodeInterpreter.WrittenFile("out.csv", "file-csv")), "42\n[a figure]");
 
     @Test
     void aCodeInterpreterCallSurvivesItsStoredFormBegunOrDone() {
         assertThat(ToolCall.parse(CODE.stored())).isEqualTo(CODE);
-        ToolCall.CodeInterpreter begun = new ToolCall.CodeInterpreter("call_3", "{\"code\": \"x\"}", List.of(), null);
+        ToolCall.CodeInterpreter begun = new ToolCall.CodeInterpreter("call_3", "{\"code\": \"x\"}");
         assertThat(ToolCall.parse(begun.stored())).isEqualTo(begun);
         assertThat(begun.pending()).isTrue();
         assertThat(CODE.pending()).isFalse();
+    }
+
+    @Test
+    void aCodeInterpreterCallAddsAnImageFilePartPerFigureToTheAnswer() {
+        assertThat(CODE.answerParts()).containsExactly((ObjectNode) Json.readTree("""
+                {"type": "image_file", "image_file": {"file_id": "file-img"}}"""));
+        OpenAiSchemas.assertValid("MessageContentImageFileObject", CODE.answerParts().getFirst());
+        assertThat(new ToolCall.Function("call_1", "f", "{}", "out").answerParts()).isEmpty();
     }
 
     @Test
@@ -79,14 +89,14 @@ class ToolCallTest {
         assertThat(CODE.resultDeltas(2, 1_000)).containsExactly((ObjectNode) Json.readTree("""
                 {"index": 2, "type": "code_interpreter", "code_interpreter": {"outputs": [
                   {"index": 0, "type": "logs", "logs": "42\\n"}, {"index": 1, "type": "image", "image": {"file_id": "file-img"}}]}}"""));
-        assertThat(new ToolCall.CodeInterpreter("call_4", "{}", List.of(), "Nothing ran").resultDeltas(0, 1_000)).isEmpty();
+        assertThat(new ToolCall.CodeInterpreter("call_4", "{}", List.of(), List.of(), "Nothing ran").resultDeltas(0, 1_000)).isEmpty();
     }
 
     @Test
     void longLogsStreamInPiecesOfTheirOwnThatAddUpToThem() {
         String logs = "x" + "ab😀".repeat(500); // the 1,000th character is the first half of an emoji
         ToolCall.CodeInterpreter call = new ToolCall.CodeInterpreter("call_5", "{}", List.of(new ToolCall.CodeInterpreter.Logs(logs),
-                new ToolCall.CodeInterpreter.Image("file-img")), "read back");
+                new ToolCall.CodeInterpreter.Image("file-img")), List.of(), "read back");
 
         List<ObjectNode> deltas = call.resultDeltas(0, 1_000);
 
@@ -116,8 +126,8 @@ class ToolCallTest {
 
     @Test
     void codeSentBareInsteadOfAsJsonIsTheInput() {
-        assertThat(new ToolCall.CodeInterpreter("c", "print('hi')", List.of(), null).input()).isEqualTo("print('hi')");
-        assertThat(new ToolCall.CodeInterpreter("c", "42", List.of(), null).input()).isEqualTo("42");
-        assertThat(new ToolCall.CodeInterpreter("c", "{\"code\": \"1 + 1\"}", List.of(), null).input()).isEqualTo("1 + 1");
+        assertThat(new ToolCall.CodeInterpreter("c", "print('hi')").input()).isEqualTo("print('hi')");
+        assertThat(new ToolCall.CodeInterpreter("c", "42").input()).isEqualTo("42");
+        assertThat(new ToolCall.CodeInterpreter("c", "{\"code\": \"1 + 1\"}").input()).isEqualTo("1 + 1");
     }
 }

@@ -139,9 +139,11 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
     void theStreamedRunShowsTheCodeAsWrittenThenItsLogsAndImageAndAddsUpToTheStepAndMessage() {
         Assistant assistant = assistant();
         String threadId = threadWith(sdk(), "Draw a line and say 6 times 7.");
-        String python = "import matplotlib.pyplot as plt\nprint(\"caf\u00e9 \u2615\", 6 * 7)\nplt.plot([1, 2], [3, 4])";
-        // small pieces: the escapes (\n, \", \u00e9) arrive split between chunks
-        script(code(python).withPieceSize(3), Reply.text("It is 42, and here is the line."));
+        String python = "import matplotlib.pyplot as plt\nprint(\"caf\u00e9 \u2615\", 6 * 7)\n"
+                + "open('line.csv', 'w').write('x,y\\n1,3\\n2,4\\n')\nplt.plot([1, 2], [3, 4])";
+        // small pieces: the escapes (\n, \", \u00e9) arrive split between chunks, and so does the link
+        String answer = "It is 42, and here is the line \u2615 and [its data](sandbox:/mnt/data/line.csv).";
+        script(code(python).withPieceSize(3), Reply.text(answer).withPieceSize(4));
 
         List<AssistantStreamEvent> sdkEvents = stream(threadId, assistant);
         List<SseEvents.Event> events = sdkEvents.stream().map(CodeInterpreterSdkTest::event).toList();
@@ -186,8 +188,21 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         assertThat(replay.steps().get(toolStepId).path("step_details")).isEqualTo(
                 api().get("/v1/threads/" + threadId + "/runs/" + run.id() + "/steps/" + toolStepId).ok().path("step_details"));
         String messageId = replay.onlyMessageId();
-        assertThat(replay.text(messageId)).isEqualTo(StreamReplay.text(
-                api().get("/v1/threads/" + threadId + "/messages/" + messageId).ok()));
+        JsonNode message = api().get("/v1/threads/" + threadId + "/messages/" + messageId).ok();
+        assertThat(replay.text(messageId)).isEqualTo(StreamReplay.text(message)).isEqualTo(answer);
+        // the figure leads the answer, as an image_file part streamed before the text (the replay compares all parts)
+        JsonNode content = message.path("content");
+        assertThat(content.path(0).path("image_file").path("file_id").asText()).isEqualTo(imageId);
+        JsonNode link = content.path(1).path("text").path("annotations").path(0);
+        assertThat(link.path("type").asText()).isEqualTo("file_path");
+        assertThat(link.path("text").asText()).isEqualTo("sandbox:/mnt/data/line.csv");
+        assertThat(answer.codePoints().skip(link.path("start_index").asInt()).limit(link.path("end_index").asInt()
+                - link.path("start_index").asInt()).collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString()).isEqualTo("sandbox:/mnt/data/line.csv");
+        JsonNode firstDelta = events.stream().filter(e -> e.name().equals("thread.message.delta")).findFirst().orElseThrow().json();
+        assertThat(firstDelta.path("delta").path("content").path(0).path("type").asText()).isEqualTo("image_file");
+        assertThat(sdkEvents.stream().flatMap(e -> e.threadMessageDelta().stream())
+                .flatMap(e -> e.data().delta().content().orElseThrow().stream()).filter(c -> c.isImageFile()).count()).isEqualTo(1);
     }
 
     @Test
@@ -276,6 +291,30 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         byte[] png = download(fileId);
         assertThat(Arrays.copyOf(png, PNG_SIGNATURE.length)).isEqualTo(PNG_SIGNATURE);
         assertThat(readBack()).contains("figure");
+
+        // the answer shows the figure first, as at OpenAI: message.content[0].image_file, then the text
+        var content = messagesOf(sdk(), run).getFirst().content();
+        assertThat(content).hasSize(2);
+        assertThat(content.get(0).asImageFile().imageFile().fileId()).isEqualTo(fileId);
+        assertThat(content.get(1).asText().text().value()).isEqualTo("Here it is.");
+    }
+
+    @Test
+    void figuresOfEveryCallSinceTheLastMessageLeadTheNextMessageOnly() {
+        Assistant assistant = assistant();
+        String threadId = threadWith(sdk(), "Two figures, then one.");
+        String figure = "import matplotlib.pyplot as plt\nplt.figure(); plt.plot([1, 2])";
+        script(code(figure), code(figure), Reply.text("Two."));
+        Run first = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+        SdkThreads.addMessage(sdk(), threadId, "No figure now.");
+        script(Reply.text("None."));
+        Run second = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        var content = messagesOf(sdk(), first).getFirst().content();
+        assertThat(content).hasSize(3);
+        assertThat(content.subList(0, 2)).allSatisfy(c -> assertThat(c.asImageFile().imageFile().fileId()).startsWith("file-"));
+        assertThat(content.get(0).asImageFile().imageFile().fileId()).isNotEqualTo(content.get(1).asImageFile().imageFile().fileId());
+        assertThat(messagesOf(sdk(), second).getFirst().content()).hasSize(1);
     }
 
     @Test
@@ -284,14 +323,41 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         String threadId = threadWith(sdk(), "Make me a CSV of squares.");
         script(code("""
                 with open('/mnt/data/squares.csv', 'w') as f:
-                    f.write('n,square\\n' + ''.join(f'{n},{n*n}\\n' for n in range(1, 4)))"""), Reply.text("Done."));
+                    f.write('n,square\\n' + ''.join(f'{n},{n*n}\\n' for n in range(1, 4)))"""),
+                Reply.text("Here: [squares](sandbox:/mnt/data/squares.csv), not sandbox:/mnt/data/cubes.csv."));
 
-        pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+        Run run = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
 
         assertThat(readBack()).contains("sandbox:/mnt/data/squares.csv");
         JsonNode outputs = api().get("/v1/files?purpose=assistants_output").ok().path("data");
         JsonNode written = outputs.valueStream().filter(f -> f.path("filename").asText().equals("squares.csv")).findFirst().orElseThrow();
         assertThat(new String(download(written.path("id").asText()), StandardCharsets.UTF_8)).isEqualTo("n,square\n1,1\n2,4\n3,9\n");
+
+        // the link in the answer points at that file; a link to a file the run did not write stays text
+        var text = messagesOf(sdk(), run).getFirst().content().getFirst().asText().text();
+        assertThat(text.annotations()).hasSize(1);
+        var link = text.annotations().getFirst().asFilePath();
+        assertThat(link.text()).isEqualTo("sandbox:/mnt/data/squares.csv");
+        assertThat(link.filePath().fileId()).isEqualTo(written.path("id").asText());
+        assertThat(text.value().substring((int) link.startIndex(), (int) link.endIndex())).isEqualTo(link.text());
+        assertThat(link.startIndex()).isEqualTo(16);
+    }
+
+    @Test
+    void theModelIsToldTheNamesOfTheFilesInMntData() {
+        String csvId = api().uploadFile("assistants", "sales.csv", "region,amount\n".getBytes(StandardCharsets.UTF_8));
+        Assistant assistant = sdk().beta().assistants().create(AssistantCreateParams.builder().model("gpt-4o")
+                .addTool(CodeInterpreterTool.builder().build())
+                .toolResources(AssistantCreateParams.ToolResources.builder().codeInterpreter(
+                        AssistantCreateParams.ToolResources.CodeInterpreter.builder().addFileId(csvId).build()).build())
+                .build());
+        String threadId = threadWith(sdk(), "What files do I have?");
+        script(Reply.text("sales.csv"));
+
+        pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        String system = upstreamRequests().getFirst().path("messages").path(0).path("content").asText();
+        assertThat(system).contains("/mnt/data: sales.csv.");
     }
 
     @Test

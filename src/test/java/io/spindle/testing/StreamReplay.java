@@ -198,6 +198,10 @@ public final class StreamReplay {
             throw new AssertionError("the deltas of message " + id + " add up to '" + text(snapshot)
                     + "' but " + name + " says '" + text(data) + "'");
         }
+        if (status.equals("completed") && !asStored(snapshot.path("content")).equals(data.path("content"))) {
+            throw new AssertionError("the deltas of message " + id + " add up to content " + asStored(snapshot.path("content"))
+                    + " but " + name + " says " + data.path("content"));
+        }
         ArrayNode content = (ArrayNode) snapshot.get("content");
         ObjectNode replaced = data.deepCopy();
         replaced.set("content", content);
@@ -205,6 +209,24 @@ public final class StreamReplay {
     }
 
     private final Set<String> annotationsSeen = new HashSet<>();
+
+    /**
+     * Accumulated content as a stored message shows it: without the {@code index} of parts and annotations, and without
+     * the empty {@code quote} the live API sent only in citation deltas.
+     */
+    private static JsonNode asStored(JsonNode content) {
+        ArrayNode out = content.deepCopy();
+        for (JsonNode part : out) {
+            ((ObjectNode) part).remove("index");
+            for (JsonNode a : part.path("text").path("annotations")) {
+                ((ObjectNode) a).remove("index");
+                if (a.path("file_citation").isObject()) {
+                    ((ObjectNode) a.path("file_citation")).remove("quote");
+                }
+            }
+        }
+        return out;
+    }
 
     private void messageDelta(String id, JsonNode delta) {
         ObjectNode snapshot = messages.get(id);

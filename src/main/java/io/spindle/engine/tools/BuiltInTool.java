@@ -2,7 +2,9 @@ package io.spindle.engine.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.RunObject;
 import io.spindle.api.ToolCall;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -26,8 +28,8 @@ public interface BuiltInTool {
         return Optional.empty();
     }
 
-    /** What the system prompt says about using the tool, or an empty string. */
-    String instructions();
+    /** What the system prompt of {@code run} says about using the tool, or an empty string. */
+    String instructions(String project, RunObject run);
 
     /** The call as the model began it: not executed yet, shown in the step and announced to streams as such. */
     ToolCall begin(String callId, String arguments, JsonNode toolEntry, ToolRun run);
@@ -47,4 +49,12 @@ public interface BuiltInTool {
      * @throws ToolFailure when the run cannot go on (the run then fails with the failure's code and message)
      */
     ToolCall execute(ToolCall begun, ToolRun run);
+
+    /**
+     * What the run's answer may refer to after {@code calls}, the run's completed calls of every kind in order (a tool
+     * reads its own): citations of file_search results, links to files code_interpreter wrote.
+     */
+    default Annotator annotator(List<ToolCall> calls) {
+        return Annotator.NOTHING;
+    }
 }

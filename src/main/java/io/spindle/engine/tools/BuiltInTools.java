@@ -31,7 +31,7 @@ public final class BuiltInTools {
      * What a run offers the model besides its functions: each enabled built-in tool with its tools entry. A function
      * of the run named like a built-in tool shadows it, so the model's call is never ambiguous.
      */
-    public Offer offer(RunObject run) {
+    public Offer offer(String project, RunObject run) {
         Set<String> functions = new HashSet<>();
         for (JsonNode t : run.tools()) {
             if (t.path("type").asText().equals(ToolCall.Function.TYPE)) {
@@ -45,7 +45,7 @@ public final class BuiltInTools {
                 offered.add(new Offered(tool, t));
             }
         }
-        return new Offer(List.copyOf(offered));
+        return new Offer(project, run, List.copyOf(offered));
     }
 
     /**
@@ -68,7 +68,7 @@ public final class BuiltInTools {
     public record Offered(BuiltInTool tool, JsonNode entry) {}
 
     /** The built-in tools one run offers. */
-    public record Offer(List<Offered> tools) {
+    public record Offer(String project, RunObject run, List<Offered> tools) {
 
         /** The offered tool the model called by this function name, if it is one. */
         public Optional<Offered> forName(String name) {
@@ -84,8 +84,13 @@ public final class BuiltInTools {
 
         /** What the system prompt says about them (empty when none says anything). */
         public String instructions() {
-            return tools.stream().map(o -> o.tool().instructions()).filter(s -> !s.isEmpty())
+            return tools.stream().map(o -> o.tool().instructions(project, run)).filter(s -> !s.isEmpty())
                     .collect(Collectors.joining("\n\n"));
+        }
+
+        /** What the answer may refer to after the run's completed {@code calls}, as each offered tool reads them. */
+        public Annotator annotator(List<ToolCall> calls) {
+            return Annotator.all(tools.stream().map(o -> o.tool().annotator(calls)).toList());
         }
     }
 }

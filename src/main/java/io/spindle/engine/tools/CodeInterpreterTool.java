@@ -6,6 +6,7 @@ import io.spindle.api.FileObject;
 import io.spindle.api.Ids;
 import io.spindle.api.Json;
 import io.spindle.api.MessageObject;
+import io.spindle.api.RunObject;
 import io.spindle.api.ToolCall;
 import io.spindle.sandbox.Execution;
 import io.spindle.sandbox.FileName;
@@ -26,6 +27,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -87,14 +89,28 @@ public final class CodeInterpreterTool implements BuiltInTool {
     }
 
     @Override
-    public String instructions() {
+    public String instructions(String project, RunObject run) {
+        String files = String.join(", ", inputFiles(project, run).keySet());
         return "When you use code_interpreter to make a file for the user, save it under /mnt/data and link it in your "
-                + "answer as sandbox:/mnt/data/NAME.";
+                + "answer as sandbox:/mnt/data/NAME."
+                + (files.isEmpty() ? "" : " The user's files are in /mnt/data: " + files + ".");
+    }
+
+    /** The files the run's code_interpreter calls wrote, each linkable by name; a later file replaces an earlier one. */
+    @Override
+    public Annotator annotator(List<ToolCall> calls) {
+        Map<String, String> written = new LinkedHashMap<>();
+        for (ToolCall call : calls) {
+            if (call instanceof ToolCall.CodeInterpreter ci) {
+                ci.files().forEach(f -> written.put(f.name(), f.fileId()));
+            }
+        }
+        return SandboxLinks.of(written);
     }
 
     @Override
     public ToolCall begin(String callId, String arguments, JsonNode toolEntry, ToolRun run) {
-        return new ToolCall.CodeInterpreter(callId, arguments, List.of(), null);
+        return new ToolCall.CodeInterpreter(callId, arguments);
     }
 
     /** The code, as the model writes it, in {@code input} deltas. */
@@ -112,7 +128,7 @@ public final class CodeInterpreterTool implements BuiltInTool {
         ToolCall.CodeInterpreter call = (ToolCall.CodeInterpreter) begun;
         String code = call.input();
         if (code.isBlank()) {
-            return call.withOutputs(List.of(), "Nothing ran: call code_interpreter with {\"code\": \"...\"}, the Python to run.");
+            return call.withOutputs(List.of(), List.of(), "Nothing ran: call code_interpreter with {\"code\": \"...\"}, the Python to run.");
         }
         Ran ran;
         try {
@@ -134,7 +150,7 @@ public final class CodeInterpreterTool implements BuiltInTool {
             });
         } catch (SandboxException e) {
             String said = "The code did not run: " + e.getMessage();
-            return call.withOutputs(List.of(new ToolCall.CodeInterpreter.Logs(said)), said);
+            return call.withOutputs(List.of(new ToolCall.CodeInterpreter.Logs(said)), List.of(), said);
         }
         return outputs(call, ran, run.project());
     }
@@ -172,9 +188,10 @@ public final class CodeInterpreterTool implements BuiltInTool {
             line(text, "[a figure was shown to the user: " + image.filename() + "]");
         }
         List<String> links = new ArrayList<>();
+        List<ToolCall.CodeInterpreter.WrittenFile> stored = new ArrayList<>();
         for (Written file : ran.written()) {
             if (file.bytes() != null) {
-                storeOutput(project, file.name(), file.bytes());
+                stored.add(new ToolCall.CodeInterpreter.WrittenFile(file.name(), storeOutput(project, file.name(), file.bytes()).id()));
                 links.add("sandbox:/mnt/data/" + file.name());
             } else {
                 links.add(file.name() + " (cannot be offered for download: " + file.unreadable() + ")");
@@ -187,7 +204,7 @@ public final class CodeInterpreterTool implements BuiltInTool {
         if (text.isEmpty()) {
             text.append("The code ran without output.");
         }
-        return call.withOutputs(outputs, text.toString());
+        return call.withOutputs(outputs, stored, text.toString());
     }
 
     private static void line(StringBuilder text, String line) {
@@ -208,31 +225,17 @@ public final class CodeInterpreterTool implements BuiltInTool {
         }
     }
 
-    /**
-     * Puts the files of the assistant's and the thread's {@code tool_resources.code_interpreter.file_ids} and of the
-     * thread's code_interpreter attachments into the session under their names, those it does not have yet. A file
-     * deleted since is left out.
-     */
+    /** Puts the run's input files into the session under their names, those it does not have yet. */
     private void putFiles(Session session, ToolRun run) {
-        Set<String> wanted = new LinkedHashSet<>();
-        store.assistant(run.project(), run.run().assistantId()).ifPresent(a -> fileIds(a.toolResources(), wanted));
-        store.thread(run.project(), run.run().threadId()).ifPresent(t -> fileIds(t.toolResources(), wanted));
-        for (MessageObject m : store.threadMessages(run.project(), run.run().threadId())) {
-            attachedFileIds(m.attachments(), wanted);
-        }
         Set<String> present = filesIn.computeIfAbsent(session, s -> Collections.synchronizedSet(new HashSet<>()));
-        for (String id : wanted) {
-            if (present.contains(id)) {
+        for (Map.Entry<String, FileObject> file : inputFiles(run.project(), run.run()).entrySet()) {
+            if (present.contains(file.getValue().id())) {
                 continue;
             }
-            Optional<FileObject> file = files.file(run.project(), id);
-            if (file.isEmpty()) {
-                continue;
-            }
-            try (InputStream in = files.content(file.get()).orElse(null)) {
+            try (InputStream in = files.content(file.getValue()).orElse(null)) {
                 if (in != null) {
-                    session.putFile(nameInSandbox(file.get()), in);
-                    present.add(id);
+                    session.putFile(file.getKey(), in);
+                    present.add(file.getValue().id());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -240,7 +243,29 @@ public final class CodeInterpreterTool implements BuiltInTool {
         }
     }
 
-    /** The file's name, or its id when the name cannot be one under {@code /mnt/data} (a {@code /} in it, say). */
+    /**
+     * The files of the assistant's and the thread's {@code tool_resources.code_interpreter.file_ids} and of the
+     * thread's code_interpreter attachments, by their name in {@code /mnt/data}: the file's name, or its id when that
+     * cannot be a name there (a {@code /} in it, say) or an earlier file has it. A file deleted since is left out.
+     */
+    private Map<String, FileObject> inputFiles(String project, RunObject run) {
+        Set<String> ids = new LinkedHashSet<>();
+        store.assistant(project, run.assistantId()).ifPresent(a -> fileIds(a.toolResources(), ids));
+        store.thread(project, run.threadId()).ifPresent(t -> fileIds(t.toolResources(), ids));
+        for (MessageObject m : store.threadMessages(project, run.threadId())) {
+            attachedFileIds(m.attachments(), ids);
+        }
+        Map<String, FileObject> byName = new LinkedHashMap<>();
+        for (String id : ids) {
+            files.file(project, id).ifPresent(file -> {
+                String name = nameInSandbox(file);
+                byName.put(byName.containsKey(name) ? file.id() : name, file);
+            });
+        }
+        return byName;
+    }
+
+    /** The file's name, or its id when the name cannot be one under {@code /mnt/data}. */
     private static String nameInSandbox(FileObject file) {
         try {
             return FileName.check(file.filename());

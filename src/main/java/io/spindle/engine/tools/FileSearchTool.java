@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
+import io.spindle.api.RunObject;
 import io.spindle.api.ThreadObject;
 import io.spindle.api.ToolCall;
 import io.spindle.api.Tools;
@@ -64,8 +65,23 @@ public final class FileSearchTool implements BuiltInTool {
     }
 
     @Override
-    public String instructions() {
+    public String instructions(String project, RunObject run) {
         return FileSearchOutput.instructions();
+    }
+
+    /** The results of the run's searches, each citable by its marker. */
+    @Override
+    public Annotator annotator(List<ToolCall> calls) {
+        List<CitationSource> sources = new ArrayList<>();
+        for (ToolCall call : calls) {
+            if (call instanceof ToolCall.FileSearch fs) {
+                for (int i = 0; i < fs.results().size(); i++) {
+                    ToolCall.FileSearch.Result r = fs.results().get(i);
+                    sources.add(new CitationSource(fs.search(), i, r.fileId(), r.fileName()));
+                }
+            }
+        }
+        return CitationMarkers.of(sources);
     }
 
     @Override

@@ -6,8 +6,8 @@ import java.util.OptionalInt;
  * What a citation marker looks like: {@code 【m:c†name】} as OpenAI's models write it today, or the older
  * {@code 【c†name】}. Numbers are 1 to {@value #MAX_DIGITS} ASCII digits; the name is anything up to the first
  * {@code 】} without a line break or another {@code 【} (it may be empty); a marker is at most {@value #MAX_LENGTH}
- * characters (UTF-16 units) long, brackets included. {@link Citations} and {@link CitationStream} both read markers
- * here, so they agree on every text however it arrives.
+ * characters (UTF-16 units) long, brackets included. {@link CitationMarkers} reads markers
+ * here.
  */
 final class MarkerSyntax {
     static final char OPEN = '【';

@@ -29,7 +29,7 @@ class CodeArgumentDecoderTest {
 
     /** Every way of cutting the arguments in two and in three decodes to the completed call's input. */
     private static void decodesToTheInputHoweverCut(String arguments) {
-        String input = new ToolCall.CodeInterpreter("call_1", arguments, List.of(), null).input();
+        String input = new ToolCall.CodeInterpreter("call_1", arguments).input();
         for (int a = 0; a <= arguments.length(); a++) {
             for (int b = a; b <= arguments.length(); b++) {
                 List<String> pieces = decode(arguments, a, b);

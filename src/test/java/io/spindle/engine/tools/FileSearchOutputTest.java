@@ -2,7 +2,7 @@ package io.spindle.engine.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.spindle.api.FileCitation;
+import io.spindle.api.Annotation;
 import io.spindle.api.Json;
 import io.spindle.engine.tools.FileSearchOutput.Hit;
 import io.spindle.upstream.Tokenizer;
@@ -38,8 +38,8 @@ class FileSearchOutputTest {
         FileSearchOutput output = FileSearchOutput.of("gpt-4o", null, 1, hits(3, "text"));
         String answer = "As stated." + output.sources().get(2).marker();
 
-        assertThat(Citations.find(answer, output.sources()))
-                .containsExactly(new FileCitation("【1:2†doc2.txt】", 10, 24, "file-2"));
+        assertThat(CitationMarkersTest.find(answer, output.sources()))
+                .containsExactly(new Annotation(Annotation.FILE_CITATION, "【1:2†doc2.txt】", 10, 24, "file-2"));
     }
 
     @Test
@@ -84,6 +84,6 @@ class FileSearchOutputTest {
         String instructions = FileSearchOutput.instructions();
 
         assertThat(instructions).contains("file_search").contains("【0:2†report.pdf】");
-        assertThat(Citations.find(instructions, List.of(new CitationSource(0, 2, "file-r", "report.pdf")))).hasSize(1);
+        assertThat(CitationMarkersTest.find(instructions, List.of(new CitationSource(0, 2, "file-r", "report.pdf")))).hasSize(1);
     }
 }

@@ -2,15 +2,20 @@ package io.spindle.engine.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.spindle.api.FileCitation;
+import io.spindle.api.Annotation;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class CitationsTest {
+class CitationMarkersTest {
     static final CitationSource FOODS = new CitationSource(0, 0, "file-foods", "favorite_foods.txt");
     static final CitationSource REPORT = new CitationSource(0, 1, "file-report", "report.pdf");
     static final CitationSource NOTES = new CitationSource(1, 0, "file-notes", "notes.md");
     static final List<CitationSource> SOURCES = List.of(FOODS, REPORT, NOTES);
+
+    /** The annotations of a whole answer citing {@code sources}. */
+    static List<Annotation> find(String text, List<CitationSource> sources) {
+        return AnnotationStream.annotations(text, CitationMarkers.of(sources));
+    }
 
     /** The text between code-point offsets, as a client counting like OpenAI cuts it. */
     static String codePoints(String value, int start, int end) {
@@ -22,38 +27,38 @@ class CitationsTest {
         // run-file-search.json: the model wrote 4:0 for the only result; the file name identifies it
         String value = "Filip's favorite food is cake【4:0†favorite_foods.txt】.";
 
-        assertThat(Citations.find(value, List.of(FOODS)))
-                .containsExactly(new FileCitation("【4:0†favorite_foods.txt】", 29, 53, "file-foods"));
+        assertThat(find(value, List.of(FOODS)))
+                .containsExactly(new Annotation(Annotation.FILE_CITATION, "【4:0†favorite_foods.txt】", 29, 53, "file-foods"));
     }
 
     @Test
     void indicesCountCodePointsAfterEmojiAndAccentedText() {
         String value = "Café 🍰 déjà vu 👩‍👩‍👧: cake【0:0†favorite_foods.txt】 and a 🎂【0:1†report.pdf】.";
 
-        List<FileCitation> found = Citations.find(value, SOURCES);
+        List<Annotation> found = find(value, SOURCES);
 
         assertThat(found).hasSize(2);
         assertThat(found.get(0).startIndex()).as("UTF-16 would say 30").isEqualTo(26);
-        for (FileCitation citation : found) {
+        for (Annotation citation : found) {
             assertThat(codePoints(value, citation.startIndex(), citation.endIndex())).isEqualTo(citation.text());
         }
-        assertThat(found).extracting(FileCitation::fileId).containsExactly("file-foods", "file-report");
+        assertThat(found).extracting(Annotation::fileId).containsExactly("file-foods", "file-report");
     }
 
     @Test
     void numbersWinOverTheNameWhenTheyIdentifyOneSource() {
-        assertThat(Citations.find("x【0:1†favorite_foods.txt】", SOURCES)).extracting(FileCitation::fileId)
+        assertThat(find("x【0:1†favorite_foods.txt】", SOURCES)).extracting(Annotation::fileId)
                 .containsExactly("file-report");
-        assertThat(Citations.find("x【1:0†source】", SOURCES)).extracting(FileCitation::fileId).containsExactly("file-notes");
-        assertThat(Citations.find("x【0:0†】", SOURCES)).as("empty name, numbers enough").extracting(FileCitation::fileId)
+        assertThat(find("x【1:0†source】", SOURCES)).extracting(Annotation::fileId).containsExactly("file-notes");
+        assertThat(find("x【0:0†】", SOURCES)).as("empty name, numbers enough").extracting(Annotation::fileId)
                 .containsExactly("file-foods");
     }
 
     @Test
     void theOlderOneNumberFormIsMatchedByResultNumberWhenThatIsUnique() {
-        assertThat(Citations.find("a【1†source】", SOURCES)).extracting(FileCitation::fileId).containsExactly("file-report");
-        assertThat(Citations.find("a【0†source】", SOURCES)).as("result 0 of two searches, name unknown").isEmpty();
-        assertThat(Citations.find("a【0†notes.md】", SOURCES)).extracting(FileCitation::fileId).containsExactly("file-notes");
+        assertThat(find("a【1†source】", SOURCES)).extracting(Annotation::fileId).containsExactly("file-report");
+        assertThat(find("a【0†source】", SOURCES)).as("result 0 of two searches, name unknown").isEmpty();
+        assertThat(find("a【0†notes.md】", SOURCES)).extracting(Annotation::fileId).containsExactly("file-notes");
     }
 
     @Test
@@ -61,26 +66,26 @@ class CitationsTest {
         CitationSource otherReport = new CitationSource(1, 1, "file-report-2", "report.pdf");
         List<CitationSource> sources = List.of(FOODS, REPORT, otherReport);
 
-        assertThat(Citations.find("【7:3†report.pdf】", sources)).extracting(FileCitation::fileId).containsExactly("file-report");
-        assertThat(Citations.find("【7:3†Report.pdf】", sources)).as("names match exactly").isEmpty();
+        assertThat(find("【7:3†report.pdf】", sources)).extracting(Annotation::fileId).containsExactly("file-report");
+        assertThat(find("【7:3†Report.pdf】", sources)).as("names match exactly").isEmpty();
     }
 
     @Test
     void unmatchedMarkersStayPlainTextAndLaterOnesAreStillFound() {
         String value = "A【9:9†secret.txt】 b【13†source】 c【0:0†favorite_foods.txt】";
 
-        assertThat(Citations.find(value, SOURCES)).containsExactly(
-                new FileCitation("【0:0†favorite_foods.txt】", 32, 56, "file-foods"));
-        assertThat(Citations.find(value, List.of())).isEmpty();
+        assertThat(find(value, SOURCES)).containsExactly(
+                new Annotation(Annotation.FILE_CITATION, "【0:0†favorite_foods.txt】", 32, 56, "file-foods"));
+        assertThat(find(value, List.of())).isEmpty();
     }
 
     @Test
     void adjacentMarkersAreEachAnnotated() {
         String value = "Both.【0:0†favorite_foods.txt】【0:1†report.pdf】【1:0†notes.md】";
 
-        List<FileCitation> found = Citations.find(value, SOURCES);
+        List<Annotation> found = find(value, SOURCES);
 
-        assertThat(found).extracting(FileCitation::fileId).containsExactly("file-foods", "file-report", "file-notes");
+        assertThat(found).extracting(Annotation::fileId).containsExactly("file-foods", "file-report", "file-notes");
         assertThat(found.get(1).startIndex()).isEqualTo(found.get(0).endIndex());
         assertThat(found.get(2).startIndex()).isEqualTo(found.get(1).endIndex());
         assertThat(found.get(2).endIndex()).isEqualTo(value.codePointCount(0, value.length()));
@@ -88,21 +93,21 @@ class CitationsTest {
 
     @Test
     void strayBracketsAreTextAndAMarkerRightAfterOneIsStillFound() {
-        assertThat(Citations.find("a 【 b 【note c【【0:1†report.pdf】", SOURCES))
-                .containsExactly(new FileCitation("【0:1†report.pdf】", 14, 30, "file-report"));
-        assertThat(Citations.find("unclosed 【0:0†favorite_foods.txt", SOURCES)).isEmpty();
-        assertThat(Citations.find("【", SOURCES)).isEmpty();
-        assertThat(Citations.find("】【0:0】【:0†report.pdf】【0:†report.pdf】【0:0:0†report.pdf】", SOURCES)).isEmpty();
+        assertThat(find("a 【 b 【note c【【0:1†report.pdf】", SOURCES))
+                .containsExactly(new Annotation(Annotation.FILE_CITATION, "【0:1†report.pdf】", 14, 30, "file-report"));
+        assertThat(find("unclosed 【0:0†favorite_foods.txt", SOURCES)).isEmpty();
+        assertThat(find("【", SOURCES)).isEmpty();
+        assertThat(find("】【0:0】【:0†report.pdf】【0:†report.pdf】【0:0:0†report.pdf】", SOURCES)).isEmpty();
     }
 
     @Test
     void aMarkerDoesNotSpanALineNorGrowPast256Characters() {
-        assertThat(Citations.find("【0:0†favorite\n_foods.txt】", SOURCES)).isEmpty();
+        assertThat(find("【0:0†favorite\n_foods.txt】", SOURCES)).isEmpty();
         String longName = "n".repeat(MarkerSyntax.MAX_LENGTH - "【0:0†】".length());
         List<CitationSource> named = List.of(new CitationSource(0, 0, "file-long", longName));
 
-        assertThat(Citations.find("【0:0†" + longName + "】", named)).as("256 characters").hasSize(1);
-        assertThat(Citations.find("【0:0†" + longName + "n】", named)).as("257 characters").isEmpty();
-        assertThat(Citations.find("【0:1234567890†report.pdf】", SOURCES)).as("ten digits").isEmpty();
+        assertThat(find("【0:0†" + longName + "】", named)).as("256 characters").hasSize(1);
+        assertThat(find("【0:0†" + longName + "n】", named)).as("257 characters").isEmpty();
+        assertThat(find("【0:1234567890†report.pdf】", SOURCES)).as("ten digits").isEmpty();
     }
 }

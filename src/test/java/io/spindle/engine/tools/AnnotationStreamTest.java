@@ -1,17 +1,17 @@
 package io.spindle.engine.tools;
 
-import static io.spindle.engine.tools.CitationsTest.FOODS;
-import static io.spindle.engine.tools.CitationsTest.SOURCES;
+import static io.spindle.engine.tools.CitationMarkersTest.FOODS;
+import static io.spindle.engine.tools.CitationMarkersTest.SOURCES;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.spindle.api.FileCitation;
-import io.spindle.engine.tools.CitationStream.Piece;
+import io.spindle.api.Annotation;
+import io.spindle.engine.tools.AnnotationStream.Piece;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-class CitationStreamTest {
+class AnnotationStreamTest {
 
     private static Piece plain(String text, int nextIndex) {
         return new Piece(text, List.of(), nextIndex);
@@ -20,7 +20,7 @@ class CitationStreamTest {
     @Test
     void theRecordedDeltasComeOutAsTheRecordedMessageDeltas() {
         // run-file-search-streaming.json: one message delta per model delta, the marker alone with its annotation
-        CitationStream stream = new CitationStream(List.of(FOODS));
+        AnnotationStream stream = new AnnotationStream(CitationMarkers.of(List.of(FOODS)));
         List<Piece> pieces = new ArrayList<>();
         for (String delta : List.of("Fil", "ip", "'s", " favorite", " food", " is", " cake", "【4:0†favorite_foods.txt】", ".")) {
             pieces.addAll(stream.feed(delta));
@@ -29,27 +29,27 @@ class CitationStreamTest {
 
         assertThat(pieces).containsExactly(plain("Fil", 0), plain("ip", 0), plain("'s", 0), plain(" favorite", 0),
                 plain(" food", 0), plain(" is", 0), plain(" cake", 0),
-                new Piece("【4:0†favorite_foods.txt】", List.of(new FileCitation("【4:0†favorite_foods.txt】", 29, 53, "file-foods")), 0),
+                new Piece("【4:0†favorite_foods.txt】", List.of(new Annotation(Annotation.FILE_CITATION, "【4:0†favorite_foods.txt】", 29, 53, "file-foods")), 0),
                 plain(".", 1));
     }
 
     @Test
     void aMarkerSplitOverDeltasIsHeldUntilItClosesThenSentWhole() {
-        CitationStream stream = new CitationStream(SOURCES);
+        AnnotationStream stream = new AnnotationStream(CitationMarkers.of(SOURCES));
 
         assertThat(stream.feed("cake【4:")).containsExactly(plain("cake", 0));
         assertThat(stream.feed("0†favorite")).isEmpty();
         assertThat(stream.feed("_foods.txt】. Also【0:1†report.pdf】【")).containsExactly(
-                new Piece("【4:0†favorite_foods.txt】", List.of(new FileCitation("【4:0†favorite_foods.txt】", 4, 28, "file-foods")), 0),
+                new Piece("【4:0†favorite_foods.txt】", List.of(new Annotation(Annotation.FILE_CITATION, "【4:0†favorite_foods.txt】", 4, 28, "file-foods")), 0),
                 plain(". Also", 1),
-                new Piece("【0:1†report.pdf】", List.of(new FileCitation("【0:1†report.pdf】", 34, 50, "file-report")), 1));
+                new Piece("【0:1†report.pdf】", List.of(new Annotation(Annotation.FILE_CITATION, "【0:1†report.pdf】", 34, 50, "file-report")), 1));
         assertThat(stream.feed("1")).isEmpty();
         assertThat(stream.finish()).containsExactly(plain("【1", 2));
     }
 
     @Test
     void textThatCanNoLongerBeAMarkerIsSentAtOnce() {
-        CitationStream stream = new CitationStream(SOURCES);
+        AnnotationStream stream = new AnnotationStream(CitationMarkers.of(SOURCES));
 
         assertThat(stream.feed("a【b")).containsExactly(plain("a【b", 0));
         assertThat(stream.feed("【12")).isEmpty();
@@ -62,7 +62,7 @@ class CitationStreamTest {
 
     @Test
     void withoutSourcesNothingIsHeldBack() {
-        CitationStream stream = new CitationStream(List.of());
+        AnnotationStream stream = new AnnotationStream(Annotator.NOTHING);
 
         assertThat(stream.feed("see 【0:0†favorite_")).containsExactly(plain("see 【0:0†favorite_", 0));
         assertThat(stream.feed("foods.txt】")).containsExactly(plain("foods.txt】", 0));
@@ -70,14 +70,14 @@ class CitationStreamTest {
 
     @Test
     void aHighSurrogateAtTheEndOfADeltaWaitsForItsPair() {
-        CitationStream stream = new CitationStream(SOURCES);
+        AnnotationStream stream = new AnnotationStream(CitationMarkers.of(SOURCES));
         String cake = "🍰";
 
         assertThat(stream.feed("x" + cake.charAt(0))).containsExactly(plain("x", 0));
         assertThat(stream.feed(String.valueOf(cake.charAt(1)))).containsExactly(plain(cake, 0));
         assertThat(stream.feed("" + cake.charAt(0))).isEmpty();
         assertThat(stream.feed(cake.charAt(1) + "【0:0†favorite_foods.txt】")).containsExactly(plain(cake, 0),
-                new Piece("【0:0†favorite_foods.txt】", List.of(new FileCitation("【0:0†favorite_foods.txt】", 3, 27, "file-foods")), 0));
+                new Piece("【0:0†favorite_foods.txt】", List.of(new Annotation(Annotation.FILE_CITATION, "【0:0†favorite_foods.txt】", 3, 27, "file-foods")), 0));
         assertThat(stream.feed("" + cake.charAt(0))).isEmpty();
         assertThat(stream.finish()).as("a lone surrogate still comes out at the end").containsExactly(plain("" + cake.charAt(0), 1));
     }
@@ -95,9 +95,9 @@ class CitationStreamTest {
     void overRandomSplitsThePiecesRebuildTheTextAndItsAnnotationsExactly() {
         Random random = new Random(12);
         for (String sample : SAMPLES) {
-            List<FileCitation> expected = Citations.find(sample, SOURCES);
+            List<Annotation> expected = CitationMarkersTest.find(sample, SOURCES);
             for (int round = 0; round < 300; round++) {
-                CitationStream stream = new CitationStream(SOURCES);
+                AnnotationStream stream = new AnnotationStream(CitationMarkers.of(SOURCES));
                 List<Piece> pieces = new ArrayList<>();
                 StringBuilder fed = new StringBuilder();
                 int at = 0;
@@ -119,7 +119,7 @@ class CitationStreamTest {
                     assertThat(Character.isHighSurrogate(piece.text().charAt(piece.text().length() - 1))).isFalse();
                     assertThat(piece.firstIndex()).isEqualTo(index);
                     if (!piece.annotations().isEmpty()) {
-                        assertThat(piece.annotations()).singleElement().extracting(FileCitation::text).isEqualTo(piece.text());
+                        assertThat(piece.annotations()).singleElement().extracting(Annotation::text).isEqualTo(piece.text());
                     }
                     index += piece.annotations().size();
                 }
