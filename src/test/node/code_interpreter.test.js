@@ -84,3 +84,53 @@ test('runs.stream: the helpers see the code_interpreter call, its code as writte
   assert.equal(messages[0].content[0].text.value, `Computed: ${COMPUTED_LOGS.trim()}.`);
   assert.equal(messages[0].content[0].text.value, stored.content[0].text.value);
 });
+
+// NodeSdkTest.CHARTED_ANSWER: what the fake model answers once its chart code ran
+const CHARTED_ANSWER = 'Here is the chart 📈 and [the data](sandbox:/mnt/data/squares.csv).';
+
+/** A message's content as a GET shows it: without the `index` of parts and annotations the deltas carried for the merge. */
+function asStored(content) {
+  return content.map(({ index, ...part }) => {
+    if (part.type !== 'text') return part;
+    return { ...part, text: { ...part.text, annotations: part.text.annotations.map(({ index, ...a }) => a) } };
+  });
+}
+
+test('runs.stream: a chart comes before the answer as an image_file part, and the link to the file it wrote is a file_path', async () => {
+  const assistant = await client.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'code_interpreter' }] });
+  const t = await client.beta.threads.create({ messages: [{ role: 'user', content: 'Please chart the first four squares.' }] });
+  const images = [];
+  const texts = [];
+  const stream = client.beta.threads.runs
+    .stream(t.id, { assistant_id: assistant.id })
+    .on('imageFileDone', (image) => images.push(structuredClone(image)))
+    .on('textDone', (text) => texts.push(structuredClone(text)));
+
+  const run = await stream.finalRun();
+  const messages = await stream.finalMessages();
+
+  assert.equal(run.status, 'completed');
+  const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: t.id, order: 'asc' });
+  const outputs = steps.data[0].step_details.tool_calls[0].code_interpreter.outputs;
+  const figure = outputs.find((o) => o.type === 'image').image.file_id;
+  assert.deepEqual(images, [{ file_id: figure }]);
+
+  assert.equal(texts.length, 1);
+  assert.equal(texts[0].value, CHARTED_ANSWER);
+  assert.equal(texts[0].annotations.length, 1);
+  const link = texts[0].annotations[0];
+  assert.equal(link.type, 'file_path');
+  assert.equal(link.text, 'sandbox:/mnt/data/squares.csv');
+  assert.equal([...CHARTED_ANSWER].slice(link.start_index, link.end_index).join(''), link.text);
+
+  // the linked file is the CSV the code wrote, downloadable
+  const file = await client.files.retrieve(link.file_path.file_id);
+  assert.equal(file.filename, 'squares.csv');
+  assert.equal(file.purpose, 'assistants_output');
+  assert.equal(await (await client.files.content(file.id)).text(), 'n,square\n1,1\n2,4\n3,9\n4,16\n');
+
+  // what the helpers accumulated is the stored message
+  const stored = await client.beta.threads.messages.retrieve(messages[0].id, { thread_id: t.id });
+  assert.deepEqual(stored.content.map((c) => c.type), ['image_file', 'text']);
+  assert.deepEqual(asStored(messages[0].content), stored.content);
+});

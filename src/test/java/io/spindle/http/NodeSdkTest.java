@@ -38,6 +38,10 @@ class NodeSdkTest {
     private static final Pattern MARKER = Pattern.compile("【[^】]*】");
     /** The code the model runs when asked to compute, and what it prints (code_interpreter.test.js). */
     static final String COMPUTING_CODE = "squares = [n * n for n in range(1, 5)]\nprint(\"\u03a3 n\u00b2 \ud83d\ude00\", sum(squares))";
+    /** The code the model runs when asked to chart: a figure and a CSV file, which its answer links. */
+    static final String CHARTING_CODE = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3, 4], [1, 4, 9, 16])\n"
+            + "open('squares.csv', 'w').write('n,square\\n1,1\\n2,4\\n3,9\\n4,16\\n')";
+    static final String CHARTED_ANSWER = "Here is the chart \ud83d\udcc8 and [the data](sandbox:/mnt/data/squares.csv).";
     static final String COMPUTED_LOGS = "\u03a3 n\u00b2 \ud83d\ude00 30\n";
 
     @Test
@@ -70,6 +74,10 @@ class NodeSdkTest {
         JsonNode messages = request.path("messages");
         JsonNode last = messages.path(messages.size() - 1);
         if (last.path("role").asText().equals("tool") && calledBefore(messages, "code_interpreter")) {
+            if (last.path("content").asText().contains("sandbox:/mnt/data/squares.csv")) {
+                // small pieces, so the link arrives split over several chunks
+                return Reply.text(CHARTED_ANSWER).withPieceSize(3);
+            }
             return Reply.text("Computed: " + last.path("content").asText().strip() + ".");
         }
         if (last.path("role").asText().equals("tool")) {
@@ -81,6 +89,11 @@ class NodeSdkTest {
             return Reply.text("The weather is " + last.path("content").asText() + ".");
         }
         boolean toolsOffered = request.path("tools").size() > 0;
+        if (last.path("role").asText().equals("user") && offers(request, "code_interpreter")
+                && last.path("content").toString().contains("chart")) {
+            return Reply.toolCalls(new ToolCall("call_fake_chart", "code_interpreter",
+                    Json.object().put("code", CHARTING_CODE).toString()));
+        }
         if (last.path("role").asText().equals("user") && offers(request, "code_interpreter")
                 && last.path("content").toString().contains("compute")) {
             // small pieces, so the code's escapes (\n, \") arrive split over several chunks
