@@ -12,9 +12,11 @@ import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.FakeUpstream.ToolCall;
 import io.spindle.testing.ServerProcesses;
 import io.spindle.testing.ServerProcesses.Server;
+import io.spindle.testing.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -24,15 +26,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A SIGKILL of the server (a separate process, {@link ServerProcesses}) while a code_interpreter cell runs: the
  * sandbox dies with it (bwrap's {@code --die-with-parent}, no process of the thread's session is left), and the server
  * restarted on the same data resumes the run, asks the model again and completes it with one code step, one message
- * step and one answer. The servers' output goes to {@code target/crash-recovery-logs/}.
+ * step and one answer, on SQLite and on PostgreSQL. The servers' output goes to {@code target/crash-recovery-logs/}.
  */
 // A stuck server process must fail its test, never hang the build.
 @Timeout(value = 150, unit = java.util.concurrent.TimeUnit.SECONDS)
+@ParameterizedClass(name = "{0}")
+@EnumSource(value = TestServer.Storage.class, names = {"SQLITE", "POSTGRESQL"})
 class CodeInterpreterCrashRecoveryTest {
     private static final String NODE = "crash-test-node";
     private static final String SLEEPING = "import time\ntime.sleep(600)";
@@ -42,12 +49,16 @@ class CodeInterpreterCrashRecoveryTest {
     /** How long the sandbox may outlive its server. */
     private static final Duration TEARDOWN = Duration.ofSeconds(5);
 
+    @Parameter
+    TestServer.Storage storage;
+
     @TempDir
     Path dataDir;
 
     private final FakeUpstream model = FakeUpstream.start()
             .respondWith(body -> Reply.error(500, "FakeUpstream: this test scripted no further request"));
     private ServerProcesses servers;
+    private String databaseUrl;
 
     @AfterEach
     void cleanUp() throws Exception {
@@ -63,7 +74,8 @@ class CodeInterpreterCrashRecoveryTest {
     @Test
     void killedWhileACellRunsTheSandboxDiesWithTheServerAndTheRunCompletesOnceAfterRestart() throws Exception {
         RealSandbox.assumeWorks();
-        servers = new ServerProcesses("crash-recovery-logs", "code-interpreter-during-cell");
+        servers = new ServerProcesses("crash-recovery-logs", "code-interpreter-during-cell-" + storage.name().toLowerCase());
+        databaseUrl = storage == TestServer.Storage.POSTGRESQL ? servers.freshPostgres() : null;
         Server first = servers.start(env());
         Api api = first.api();
         String assistant = api.post("/v1/assistants", Map.of("model", "gpt-4o", "tools", List.of(Map.of("type", "code_interpreter"))))
@@ -164,9 +176,13 @@ class CodeInterpreterCrashRecoveryTest {
                 r -> !List.of("queued", "in_progress", "cancelling").contains(r.path("status").asText()), WAIT);
     }
 
-    /** A server on this test's SQLite data, calling the fake model without retries. */
+    /** A server on this test's storage, calling the fake model without retries. */
     private Map<String, String> env() {
-        return Map.of("SPINDLE_DATA_DIR", dataDir.toString(), "SPINDLE_UPSTREAM_URL", model.baseUrl(),
-                "SPINDLE_NODE_ID", NODE, "SPINDLE_UPSTREAM_RETRIES", "0");
+        Map<String, String> env = new HashMap<>(Map.of("SPINDLE_DATA_DIR", dataDir.toString(), "SPINDLE_UPSTREAM_URL", model.baseUrl(),
+                "SPINDLE_NODE_ID", NODE, "SPINDLE_UPSTREAM_RETRIES", "0"));
+        if (databaseUrl != null) {
+            env.put("SPINDLE_DATABASE_URL", databaseUrl);
+        }
+        return env;
     }
 }
