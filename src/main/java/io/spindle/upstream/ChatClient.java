@@ -39,7 +39,14 @@ public final class ChatClient implements ChatModel, AutoCloseable {
      * length cut-off.
      */
     public record Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase,
-                         int maxLineBytes, int maxAnswerChars) {}
+                         int maxLineBytes, int maxAnswerChars) {
+
+        /** How to call {@code route}'s endpoint, with the limits every route shares. */
+        public static Config of(ModelRoute route, Duration retryBase, int maxLineBytes, int maxAnswerChars) {
+            return new Config(route.baseUrl(), route.apiKey(), route.timeout(), route.retries(), retryBase, maxLineBytes,
+                    maxAnswerChars);
+        }
+    }
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(8);
     /** How long a finished answer waits for its usage chunk when the server sends neither {@code [DONE]} nor closes. */
