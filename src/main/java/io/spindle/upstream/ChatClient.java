@@ -2,18 +2,22 @@ package io.spindle.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -36,15 +40,52 @@ public final class ChatClient implements ChatModel, AutoCloseable {
     /**
      * Where and how to call the model, and how much of its answer to take: a stream event (or a whole unstreamed
      * answer) longer than {@code maxLineBytes} fails the call; text past {@code maxAnswerChars} ends the answer as a
-     * length cut-off.
+     * length cut-off. An {@link ModelRoute.Kind#AZURE Azure} endpoint needs its {@code deployment} and
+     * {@code apiVersion}; an OpenAI-compatible one uses neither.
      */
-    public record Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase,
+    public record Config(URI baseUrl, Optional<String> apiKey, ModelRoute.Kind kind, Optional<String> deployment,
+                         Optional<String> apiVersion, Duration idleTimeout, int maxRetries, Duration retryBase,
                          int maxLineBytes, int maxAnswerChars) {
 
-        /** How to call {@code route}'s endpoint, with the limits every route shares. */
+        public Config {
+            if (kind == ModelRoute.Kind.AZURE && (blank(deployment) || blank(apiVersion))) {
+                throw new IllegalArgumentException("an Azure OpenAI endpoint needs a deployment name and an api-version");
+            }
+        }
+
+        /** An OpenAI-compatible endpoint. */
+        public Config(URI baseUrl, Optional<String> apiKey, Duration idleTimeout, int maxRetries, Duration retryBase,
+                      int maxLineBytes, int maxAnswerChars) {
+            this(baseUrl, apiKey, ModelRoute.Kind.OPENAI, Optional.empty(), Optional.empty(), idleTimeout, maxRetries,
+                    retryBase, maxLineBytes, maxAnswerChars);
+        }
+
+        /** How to call {@code route}'s endpoint, with the limits every route shares. Azure's deployment is the upstream model. */
         public static Config of(ModelRoute route, Duration retryBase, int maxLineBytes, int maxAnswerChars) {
-            return new Config(route.baseUrl(), route.apiKey(), route.timeout(), route.retries(), retryBase, maxLineBytes,
-                    maxAnswerChars);
+            boolean azure = route.kind() == ModelRoute.Kind.AZURE;
+            return new Config(route.baseUrl(), route.apiKey(), route.kind(), azure ? route.upstreamModel() : Optional.empty(),
+                    azure ? route.apiVersion() : Optional.empty(), route.timeout(), route.retries(), retryBase,
+                    maxLineBytes, maxAnswerChars);
+        }
+
+        /** {@code POST} here: {@code {base}/chat/completions}, or Azure's deployment path with its api-version. */
+        URI endpoint() {
+            String base = baseUrl.toString();
+            base = base.endsWith("/") ? base : base + "/";
+            return switch (kind) {
+                case OPENAI -> URI.create(base + "chat/completions");
+                case AZURE -> URI.create(base + "openai/deployments/" + encoded(deployment.orElseThrow())
+                        + "/chat/completions?api-version=" + encoded(apiVersion.orElseThrow()));
+            };
+        }
+
+        private static boolean blank(Optional<String> value) {
+            return value.map(String::isBlank).orElse(true);
+        }
+
+        /** For a path segment or a query value: URLEncoder's {@code +} for a space is right only in a query. */
+        private static String encoded(String value) {
+            return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
         }
     }
 
@@ -61,8 +102,7 @@ public final class ChatClient implements ChatModel, AutoCloseable {
 
     public ChatClient(Config config) {
         this.config = config;
-        String base = config.baseUrl().toString();
-        this.endpoint = URI.create((base.endsWith("/") ? base : base + "/") + "chat/completions");
+        this.endpoint = config.endpoint();
         this.redaction = Redaction.of(config.apiKey(), config.baseUrl());
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -104,7 +144,13 @@ public final class ChatClient implements ChatModel, AutoCloseable {
                 .header("Content-Type", "application/json")
                 .header("Accept", "text/event-stream, application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        config.apiKey().ifPresent(key -> request.header("Authorization", "Bearer " + key));
+        config.apiKey().ifPresent(key -> {
+            if (config.kind() == ModelRoute.Kind.AZURE) {
+                request.header("api-key", key);
+            } else {
+                request.header("Authorization", "Bearer " + key);
+            }
+        });
         Body responseBody = new Body();
         CompletableFuture<HttpResponse<InputStream>> pending = http.sendAsync(request.build(), responseBody);
         cancellation.onCancel(() -> {
@@ -246,7 +292,10 @@ public final class ChatClient implements ChatModel, AutoCloseable {
         }
     }
 
-    /** An HTTP error: what its body says goes to the log only; bodies may echo the request's headers. */
+    /**
+     * An HTTP error: what its body says goes to the log only, as bodies may echo the request's headers; but a content
+     * filter's verdict (Azure's {@code content_filter} code) is the client's to read.
+     */
     private UpstreamException statusError(HttpResponse<InputStream> response, InputStream in) {
         int status = response.statusCode();
         String said;
@@ -255,11 +304,15 @@ public final class ChatClient implements ChatModel, AutoCloseable {
         } catch (IOException e) {
             said = "(no readable error body: " + e + ")";
         }
+        JsonNode error = MissingNode.getInstance();
         try {
-            JsonNode error = Json.MAPPER.readTree(said).path("error");
+            error = Json.MAPPER.readTree(said).path("error");
             said = error.path("message").isTextual() ? error.path("message").asText() : error.isTextual() ? error.asText() : said;
         } catch (IOException | RuntimeException notJson) {
             // said as it was sent
+        }
+        if (status == 400 && error.path("code").asText().equals("content_filter")) {
+            return contentFiltered(error);
         }
         UpstreamException.Kind kind = status == 429 ? UpstreamException.Kind.RATE_LIMIT
                 : status >= 500 ? UpstreamException.Kind.SERVER
@@ -272,6 +325,28 @@ public final class ChatClient implements ChatModel, AutoCloseable {
             default -> "the model endpoint answered HTTP " + status;
         };
         return new UpstreamException(kind, message, redaction.text(said), retryAfterMillis(response), null);
+    }
+
+    /**
+     * Azure's content filter refused the prompt: {@code {"error":{"code":"content_filter","message":…,"innererror":
+     * {"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"medium"},…}}}}}.
+     * The message says so in the filter's words, and names the categories that filtered.
+     */
+    private UpstreamException contentFiltered(JsonNode error) {
+        String said = error.path("message").asText("");
+        StringBuilder message = new StringBuilder(said.isBlank() ? "The model endpoint's content filter rejected the prompt." : said);
+        List<String> filtered = new ArrayList<>();
+        error.path("innererror").path("content_filter_result").properties().forEach(category -> {
+            if (category.getValue().path("filtered").asBoolean(false)) {
+                JsonNode severity = category.getValue().path("severity");
+                filtered.add(category.getKey() + (severity.isTextual() ? " (" + severity.asText() + ")" : ""));
+            }
+        });
+        if (!filtered.isEmpty()) {
+            message.append(" Filtered: ").append(String.join(", ", filtered)).append('.');
+        }
+        return new UpstreamException(UpstreamException.Kind.INVALID_PROMPT, redaction.text(message.toString()),
+                redaction.text(error.toString()), 0, null);
     }
 
     private static long retryAfterMillis(HttpResponse<?> response) {

@@ -37,7 +37,8 @@ import java.util.logging.Logger;
 public final class FakeUpstream implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = Logger.getLogger(FakeUpstream.class.getName());
-    private static final String PATH = "/v1/chat/completions";
+    /** The path every chat endpoint ends with: OpenAI's {@code /v1/…}, Azure's {@code /openai/deployments/{name}/…}. */
+    private static final String PATH = "/chat/completions";
     /** How often a paused or hanging answer checks whether the fake is closing (for client hang-ups: {@link ClientHangup}). */
     private static final Duration POLL = Duration.ofMillis(20);
 
@@ -90,8 +91,11 @@ public final class FakeUpstream implements AutoCloseable {
         return this;
     }
 
-    /** One request to {@code POST /v1/chat/completions}: its parsed body and its headers (names case-insensitive). */
-    public record Received(JsonNode body, Map<String, List<String>> headers) {
+    /**
+     * One request to {@code POST …/chat/completions}: its path and query as sent ({@code target}), its parsed body and
+     * its headers (names case-insensitive).
+     */
+    public record Received(String target, JsonNode body, Map<String, List<String>> headers) {
         /** The first value of a header, or null. */
         public String header(String name) {
             List<String> values = headers.get(name);
@@ -236,6 +240,8 @@ public final class FakeUpstream implements AutoCloseable {
         private int status;
         private String message;
         private Integer retryAfter;
+        private Map<String, String> headers = Map.of();
+        private byte[] errorBody;
         private boolean echoHeaders;
         private Duration delay = Duration.ZERO;
         private Duration chunkDelay = Duration.ZERO;
@@ -273,11 +279,23 @@ public final class FakeUpstream implements AutoCloseable {
             return completion(Objects.requireNonNull(partialText), List.of(), "length");
         }
 
+        /** The answer is stopped by a content filter: {@code partialText}, then finish_reason "content_filter" (Azure). */
+        public static Reply contentFiltered(String partialText) {
+            return completion(Objects.requireNonNull(partialText), List.of(), "content_filter");
+        }
+
         /** A JSON error {@code {"error":{"message","type","param","code"}}} with this HTTP status, never streamed. */
         public static Reply error(int status, String message) {
             Reply reply = new Reply(Kind.ERROR);
             reply.status = status;
             reply.message = Objects.requireNonNull(message);
+            return reply;
+        }
+
+        /** This JSON body as it is, with this HTTP status, never streamed: an error in a provider's own shape. */
+        public static Reply errorBody(int status, String json) {
+            Reply reply = error(status, "(body given)");
+            reply.errorBody = json.getBytes(StandardCharsets.UTF_8);
             return reply;
         }
 
@@ -343,6 +361,15 @@ public final class FakeUpstream implements AutoCloseable {
         public Reply withRetryAfter(int seconds) {
             Reply copy = copy();
             copy.retryAfter = seconds;
+            return copy;
+        }
+
+        /** Adds a response header (sent with any reply). */
+        public Reply withHeader(String name, String value) {
+            Reply copy = copy();
+            Map<String, String> more = new TreeMap<>(headers);
+            more.put(name, value);
+            copy.headers = Map.copyOf(more);
             return copy;
         }
 
@@ -427,8 +454,8 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        if (!exchange.getRequestMethod().equals("POST") || !exchange.getRequestURI().getPath().equals(PATH)) {
-            sendJson(exchange, 404, errorBody(404, "FakeUpstream only serves POST " + PATH));
+        if (!exchange.getRequestMethod().equals("POST") || !exchange.getRequestURI().getPath().endsWith(PATH)) {
+            sendJson(exchange, 404, errorBody(404, "FakeUpstream only serves POST …" + PATH));
             return;
         }
         byte[] raw = exchange.getRequestBody().readAllBytes();
@@ -443,7 +470,8 @@ public final class FakeUpstream implements AutoCloseable {
             Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
             exchange.getRequestHeaders().forEach((name, values) -> headers.put(name, List.copyOf(values)));
             boolean json = body != null && body.isObject();
-            received.add(new Received(json ? body : TextNode.valueOf(new String(raw, StandardCharsets.UTF_8)),
+            received.add(new Received(exchange.getRequestURI().toString(),
+                    json ? body : TextNode.valueOf(new String(raw, StandardCharsets.UTF_8)),
                     Collections.unmodifiableMap(headers)));
             reply = json ? script.poll() : Reply.error(400, "FakeUpstream: the request body is not a JSON object");
             lock.notifyAll();
@@ -497,6 +525,7 @@ public final class FakeUpstream implements AutoCloseable {
             if (reply.retryAfter != null) {
                 exchange.getResponseHeaders().set("Retry-After", String.valueOf(reply.retryAfter));
             }
+            reply.headers.forEach(exchange.getResponseHeaders()::set);
             switch (reply.kind) {
                 case HANG -> pause(exchange, null);
                 case ENDLESS_LINE -> {
@@ -509,7 +538,7 @@ public final class FakeUpstream implements AutoCloseable {
                     }
                     throw new IOException("FakeUpstream closed");
                 }
-                case ERROR -> sendJson(exchange, reply.status, errorBody(reply.status,
+                case ERROR -> sendJson(exchange, reply.status, reply.errorBody != null ? reply.errorBody : errorBody(reply.status,
                         reply.echoHeaders ? reply.message + " Request headers: " + exchange.getRequestHeaders() : reply.message));
                 case STREAMED_ERROR -> {
                     startStream();

@@ -602,7 +602,7 @@ class FakeUpstreamTest {
                 .POST(HttpRequest.BodyPublishers.ofString("not json")).build(), BodyHandlers.ofString());
 
         assertThat(models.statusCode()).isEqualTo(404);
-        assertThat(JSON.readTree(models.body()).path("error").path("message").asText()).contains("/v1/chat/completions");
+        assertThat(JSON.readTree(models.body()).path("error").path("message").asText()).contains("…/chat/completions");
         assertThat(notJson.statusCode()).isEqualTo(400);
         assertThat(fake.requestCount()).isEqualTo(1);
         assertThat(fake.lastRequest().asText()).isEqualTo("not json");

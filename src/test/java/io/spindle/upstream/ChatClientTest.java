@@ -586,6 +586,136 @@ class ChatClientTest {
         assertThat(client.complete(request(true), new Recorder(), new Cancellation()).text()).isEqualTo("found");
     }
 
+    // ----- Azure OpenAI -------------------------------------------------------------------------------------------
+
+    /** An Azure key: 32 hex digits, which no key-like pattern of {@link Redaction} catches; only the configured key does. */
+    private static final String AZURE_KEY = "0123456789abcdef0123456789abcdef";
+
+    @Test
+    void anAzureClientPostsToItsDeploymentWithTheApiVersionAndAnApiKeyHeader() throws Exception {
+        fake.enqueue(Reply.text("from Azure"));
+        ObjectNode body = request(true);
+
+        ChatResult result = azure(0).complete(body, new Recorder(), new Cancellation());
+
+        assertThat(result.text()).isEqualTo("from Azure");
+        FakeUpstream.Received sent = fake.received().getFirst();
+        assertThat(sent.target()).isEqualTo("/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21");
+        assertThat(sent.header("api-key")).isEqualTo(AZURE_KEY);
+        assertThat(sent.header("Authorization")).isNull();
+        assertThat(sent.body()).isEqualTo(body);
+    }
+
+    @Test
+    void anOpenAiClientPostsToChatCompletionsUnderItsBase() throws Exception {
+        client(0).complete(request(true), new Recorder(), new Cancellation());
+
+        assertThat(fake.received().getFirst().target()).isEqualTo("/v1/chat/completions");
+        assertThat(fake.received().getFirst().header("api-key")).isNull();
+    }
+
+    @Test
+    void anAzureEndpointNeedsADeploymentAndAnApiVersion() {
+        assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> ChatClient.Config.of(
+                azureRoute(Optional.empty(), Optional.of("2024-10-21")), Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)))
+                .hasMessage("an Azure OpenAI endpoint needs a deployment name and an api-version");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class, () -> ChatClient.Config.of(
+                azureRoute(Optional.of("my-gpt4o"), Optional.of(" ")), Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)))
+                .isNotNull();
+    }
+
+    @Test
+    void azuresContentFilterIsAnInvalidPromptInTheFiltersWordsAndNotRetried() {
+        fake.enqueue(Reply.errorBody(400, """
+                {"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management \
+                policy. Please modify your prompt and retry.","type":null,"param":"prompt","code":"content_filter","status":400,
+                "innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{
+                "hate":{"filtered":true,"severity":"medium"},"jailbreak":{"filtered":true,"detected":true},
+                "self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},
+                "violence":{"filtered":false,"severity":"low"}}}}}
+                """), Reply.text("a retry would get this"));
+
+        UpstreamException e = failure(azure(2), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.INVALID_PROMPT);
+        assertThat(e.getMessage()).isEqualTo("The response was filtered due to the prompt triggering Azure OpenAI's content "
+                + "management policy. Please modify your prompt and retry. Filtered: hate (medium), jailbreak.");
+        assertThat(e.detail()).contains("ResponsibleAIPolicyViolation");
+        assertThat(fake.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void anOrdinaryAzureBadRequestKeepsItsWordsInTheLog() {
+        fake.enqueue(Reply.errorBody(400, """
+                {"error":{"code":"BadRequest","message":"Unsupported value: 'temperature' does not support 0.2 with this model."}}
+                """));
+
+        UpstreamException e = failure(azure(0), request(true), new Cancellation());
+
+        assertThat(e.kind()).isEqualTo(UpstreamException.Kind.INVALID_PROMPT);
+        assertThat(e.getMessage()).isEqualTo("the model endpoint rejected the prompt (HTTP 400)");
+        assertThat(e.detail()).isEqualTo("Unsupported value: 'temperature' does not support 0.2 with this model.");
+    }
+
+    @Test
+    void theAzureKeyShowsNowhereInAFailure() {
+        fake.enqueue(Reply.errorEchoingHeaders(401, "Access denied due to invalid subscription key " + AZURE_KEY + "."),
+                Reply.errorBody(400, "{\"error\":{\"code\":\"content_filter\",\"message\":\"filtered; you sent " + AZURE_KEY
+                        + "\",\"innererror\":{\"content_filter_result\":{\"" + AZURE_KEY + "\":{\"filtered\":true}}}}}"));
+
+        UpstreamException refused = failure(azure(0), request(true), new Cancellation());
+        UpstreamException filtered = failure(azure(0), request(true), new Cancellation());
+
+        assertThat(fake.received().getFirst().header("api-key")).isEqualTo(AZURE_KEY);
+        assertThat(refused.getMessage()).isEqualTo("the model endpoint rejected the request (HTTP 401)");
+        assertThat(refused.detail()).contains("Access denied due to invalid subscription key [redacted].").contains("Api-key=[[redacted]]");
+        assertThat(filtered.getMessage()).isEqualTo("filtered; you sent [redacted] Filtered: [redacted].");
+        for (UpstreamException e : List.of(refused, filtered)) {
+            assertThat(e.forLog()).doesNotContain(AZURE_KEY).doesNotContain("0123456789");
+            assertThat(e.toString()).doesNotContain(AZURE_KEY);
+        }
+    }
+
+    @Test
+    void azuresRetryAfterMsIsHonoured() throws Exception {
+        fake.enqueue(Reply.error(429, "Requests to the ChatCompletions_Create Operation have exceeded the rate limit.")
+                .withHeader("retry-after-ms", "1200").withHeader("retry-after", "30"), Reply.text("after the wait"));
+        long start = System.nanoTime();
+
+        ChatResult result = azure(1).complete(request(true), new Recorder(), new Cancellation());
+
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(result.text()).isEqualTo("after the wait");
+        assertThat(fake.requestCount()).isEqualTo(2);
+        // retry-after-ms wins over retry-after, and over the 10 ms backoff
+        assertThat(took).isBetween(Duration.ofMillis(1150), Duration.ofSeconds(5));
+    }
+
+    @Test
+    void anAnswerStoppedByTheContentFilterEndsWithThatReason() throws Exception {
+        fake.enqueue(Reply.contentFiltered("Here is how"));
+
+        ChatResult result = azure(0).complete(request(true), new Recorder(), new Cancellation());
+
+        assertThat(result.text()).isEqualTo("Here is how");
+        assertThat(result.finishReason()).isEqualTo("content_filter");
+    }
+
+    private ChatClient azure(int retries) {
+        ModelRoute route = azureRoute(Optional.of("my-gpt4o"), Optional.of("2024-10-21"));
+        ModelRoute withRetries = new ModelRoute(route.name(), route.models(), route.kind(), route.baseUrl(), route.apiKey(),
+                route.upstreamModel(), route.apiVersion(), route.contextTokens(), route.maxConcurrent(), route.timeout(),
+                retries, route.images(), route.reasoning(), route.developerRole(), route.sampling());
+        return track(new ChatClient(ChatClient.Config.of(withRetries, Duration.ofMillis(10), MAX_LINE_BYTES, MAX_ANSWER_CHARS)));
+    }
+
+    /** An Azure route on the fake: its base is the resource's root, not {@code /v1}. */
+    private ModelRoute azureRoute(Optional<String> deployment, Optional<String> apiVersion) {
+        return new ModelRoute("azure-east", List.of("gpt-4o"), ModelRoute.Kind.AZURE, URI.create(fake.baseUrl()).resolve("/"),
+                Optional.of(AZURE_KEY), deployment, apiVersion, 128_000, 0, Duration.ofSeconds(30), 0,
+                ModelRoute.Images.ACCEPT, Optional.empty(), false, true);
+    }
+
     // ----- helpers -----------------------------------------------------------------------------------------------
 
     /** A Chat Completions request like the engine's, streamed or not. */
