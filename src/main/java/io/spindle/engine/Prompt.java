@@ -136,7 +136,8 @@ final class Prompt {
      * message with {@code tool_calls} followed by one {@code tool} message per output. Text written
      * just before a round joins that round's assistant message.
      */
-    private static List<Entry> ownTurns(String model, RunObject run, List<RunStepObject> steps, Map<String, MessageObject> byId, ImageSource images) {
+    private static List<Entry> ownTurns(String model, RunObject run, List<RunStepObject> steps, Map<String, MessageObject> byId,
+                                        ImageSource images) {
         List<ObjectNode> out = new ArrayList<>();
         ObjectNode pendingText = null;
         for (RunStepObject step : steps) {

@@ -200,5 +200,9 @@ class VisionSdkTest extends RunEndToEnd {
                 .isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(errorMessage(e.body()))
                         .startsWith("Invalid message content: Expected file type to be a supported format: .jpeg, .jpg, .png, .gif, .webp"));
         assertThat(api().get("/v1/threads/" + threadId + "/messages").ok().path("data")).as("nothing was written").isEmpty();
+        // a new thread's messages are checked the same way
+        assertThat(api().post("/v1/threads", Json.readTree("""
+                {"messages": [{"role": "user", "content": [{"type": "image_file", "image_file": {"file_id": "file-nosuchfile"}}]}]}"""))
+                .error(404).path("message").asText()).isEqualTo("No file found with id 'file-nosuchfile'.");
     }
 }
