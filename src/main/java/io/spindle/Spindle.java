@@ -103,7 +103,7 @@ public final class Spindle implements AutoCloseable {
             VectorStoreSearch search = new VectorStoreSearch(vectorStores, index, embedder);
             BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search),
                     codeInterpreter(settings, opened, store, files, clock)));
-            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), tools, cluster, settings, clock);
+            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), tools, files, cluster, settings, clock);
             FileSearchStores fileSearch = new FileSearchStores(vectorStores, files, ingestion);
             Runs runs = new Runs(store, engine, fileSearch, settings.runs().expiry(), clock);
             WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, tools, search, clock);

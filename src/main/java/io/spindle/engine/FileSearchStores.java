@@ -27,11 +27,13 @@ public final class FileSearchStores {
     private final VectorStoreRepository stores;
     private final FileRepository files;
     private final Ingestion ingestion;
+    private final ImageFiles images;
 
     public FileSearchStores(VectorStoreRepository stores, FileRepository files, Ingestion ingestion) {
         this.stores = stores;
         this.files = files;
         this.ingestion = ingestion;
+        this.images = new ImageFiles(files);
     }
 
     /** {@code POST /vector_stores}. */
@@ -63,9 +65,11 @@ public final class FileSearchStores {
 
     /**
      * Checks the files messages attach for file_search ({@code param} names where the messages were
-     * given); the store they go into is found or made in the messages' transaction.
+     * given); the store they go into is found or made in the messages' transaction. Every new message
+     * passes here, so their {@code image_file} parts are checked here too ({@link ImageFiles#check}).
      */
     public void checkAttachments(String project, List<MessageObject> messages, String param) {
+        images.check(project, messages);
         List<VectorStoreRequest.NewFile> attached = new ArrayList<>();
         for (MessageObject message : messages) {
             message.fileSearchFileIds().forEach(id -> attached.add(new VectorStoreRequest.NewFile(id, null, null)));

@@ -10,6 +10,7 @@ import io.spindle.api.RunStepObject;
 import io.spindle.api.ToolCall;
 import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.api.Usage;
+import io.spindle.upstream.ImageTokens;
 import io.spindle.upstream.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,22 +32,26 @@ final class Prompt {
 
     private record Entry(ObjectNode message, int tokens) {}
 
+    /** A thread message for the model, and what its images cost (its text is counted by {@link #entry}). */
+    private record Converted(ObjectNode message, int imageTokens) {}
+
     private Prompt() {}
 
     static Built build(RunObject run, BuiltInTools.Offer offer, List<MessageObject> threadMessages, List<RunStepObject> steps,
-                       Usage used, int contextTokens) {
+                       Usage used, int contextTokens, ImageSource images) {
         String model = run.model();
         List<Entry> history = new ArrayList<>();
         for (MessageObject m : threadMessages) {
             if (!run.id().equals(m.runId())) {
-                history.add(entry(model, threadMessage(m)));
+                Converted c = threadMessage(m, images);
+                history.add(entry(model, c.message(), c.imageTokens()));
             }
         }
         Map<String, MessageObject> byId = threadMessages.stream().collect(Collectors.toMap(MessageObject::id, Function.identity()));
-        List<Entry> own = ownTurns(model, run, steps, byId);
+        List<Entry> own = ownTurns(model, run, steps, byId, images);
         String instructions = Stream.of(run.instructions(), offer.instructions()).filter(s -> !s.isEmpty())
                 .collect(Collectors.joining("\n\n"));
-        Entry system = instructions.isEmpty() ? null : entry(model, Json.object().put("role", "system").put("content", instructions));
+        Entry system = instructions.isEmpty() ? null : entry(model, Json.object().put("role", "system").put("content", instructions), 0);
 
         JsonNode truncation = run.truncationStrategy();
         if (truncation != null && "last_messages".equals(truncation.path("type").asText())) {
@@ -74,34 +79,56 @@ final class Prompt {
         return new Built(body, total, promptBudget != null && total > promptBudget);
     }
 
-    /** A stored thread message as a chat message; images become image_url parts. */
-    private static ObjectNode threadMessage(MessageObject m) {
+    /**
+     * A stored thread message as a chat message. A user's images become {@code image_url} parts: as given, or, for an
+     * {@code image_file}, the file's bytes as a data URL; a file the model cannot be shown becomes a line of text
+     * saying so. Chat Completions takes images from users only, so an assistant's (code_interpreter's figures, an
+     * image part of a message created as the assistant) are left out.
+     */
+    private static Converted threadMessage(MessageObject m, ImageSource images) {
+        boolean user = m.role().equals("user");
         StringBuilder text = new StringBuilder();
         ArrayNode parts = Json.array();
-        boolean images = false;
+        int imageTokens = 0;
+        boolean shown = false;
         for (JsonNode part : m.content()) {
-            switch (part.path("type").asText()) {
-                case "text" -> {
-                    String value = part.path("text").path("value").asText();
-                    text.append(text.isEmpty() ? "" : "\n").append(value);
-                    parts.addObject().put("type", "text").put("text", value);
-                }
-                case "image_url" -> {
-                    images = true;
-                    parts.addObject().put("type", "image_url").set("image_url", part.path("image_url").deepCopy());
-                }
-                default -> {
-                    // image_file parts need the files API, which Spindle does not serve yet
+            String type = part.path("type").asText();
+            if (type.equals("text")) {
+                addText(text, parts, part.path("text").path("value").asText());
+            } else if (user && type.equals("image_url")) {
+                parts.addObject().put("type", "image_url").set("image_url", part.path("image_url").deepCopy());
+                imageTokens += ImageTokens.unknownSize(part.path("image_url").path("detail").textValue());
+                shown = true;
+            } else if (user && type.equals("image_file")) {
+                JsonNode file = part.path("image_file");
+                String fileId = file.path("file_id").asText();
+                String detail = file.path("detail").textValue();
+                switch (images.image(fileId)) {
+                    case ImageSource.Image image -> {
+                        ObjectNode url = parts.addObject().put("type", "image_url").putObject("image_url").put("url", image.dataUrl());
+                        if (detail != null) {
+                            url.put("detail", detail);
+                        }
+                        imageTokens += ImageTokens.count(image.header().width(), image.header().height(), detail);
+                        shown = true;
+                    }
+                    case ImageSource.Unavailable missing ->
+                            addText(text, parts, "[Image " + fileId + " not shown: " + missing.reason() + ".]");
                 }
             }
         }
         ObjectNode message = Json.object().put("role", m.role());
-        if (images && m.role().equals("user")) {
+        if (shown) {
             message.set("content", parts);
         } else {
             message.put("content", text.toString());
         }
-        return message;
+        return new Converted(message, imageTokens);
+    }
+
+    private static void addText(StringBuilder text, ArrayNode parts, String value) {
+        text.append(text.isEmpty() ? "" : "\n").append(value);
+        parts.addObject().put("type", "text").put("text", value);
     }
 
     /**
@@ -109,7 +136,8 @@ final class Prompt {
      * message with {@code tool_calls} followed by one {@code tool} message per output. Text written
      * just before a round joins that round's assistant message.
      */
-    private static List<Entry> ownTurns(String model, RunObject run, List<RunStepObject> steps, Map<String, MessageObject> byId) {
+    private static List<Entry> ownTurns(String model, RunObject run, List<RunStepObject> steps, Map<String, MessageObject> byId,
+                                        ImageSource images) {
         List<ObjectNode> out = new ArrayList<>();
         ObjectNode pendingText = null;
         for (RunStepObject step : steps) {
@@ -124,7 +152,8 @@ final class Prompt {
             if (step.type().equals(RunStepObject.MESSAGE_CREATION)) {
                 MessageObject m = byId.get(step.stepDetails().path("message_creation").path("message_id").asText());
                 if (m != null) {
-                    pendingText = threadMessage(m);
+                    // the run's own messages are the assistant's: they show no images
+                    pendingText = threadMessage(m, images).message();
                     out.add(pendingText);
                 }
                 continue;
@@ -150,7 +179,7 @@ final class Prompt {
             }
             pendingText = null;
         }
-        return out.stream().map(m -> entry(model, m)).toList();
+        return out.stream().map(m -> entry(model, m, 0)).toList();
     }
 
     /** The run's options as Chat Completions parameters; the offered built-in tools are functions to the model. */
@@ -215,14 +244,14 @@ final class Prompt {
         }).orElse(null);
     }
 
-    private static Entry entry(String model, ObjectNode message) {
-        int tokens = Tokenizer.PER_MESSAGE;
+    private static Entry entry(String model, ObjectNode message, int imageTokens) {
+        int tokens = Tokenizer.PER_MESSAGE + imageTokens;
         JsonNode content = message.path("content");
         if (content.isTextual()) {
             tokens += Tokenizer.count(model, content.asText());
         } else {
             for (JsonNode part : content) {
-                tokens += part.has("text") ? Tokenizer.count(model, part.path("text").asText()) : 85;
+                tokens += Tokenizer.count(model, part.path("text").asText());
             }
         }
         for (JsonNode call : message.path("tool_calls")) {

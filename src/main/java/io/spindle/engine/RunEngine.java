@@ -3,6 +3,7 @@ package io.spindle.engine;
 import io.spindle.Settings;
 import io.spindle.api.RunObject;
 import io.spindle.engine.tools.BuiltInTools;
+import io.spindle.store.FileRepository;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
@@ -32,6 +33,7 @@ public final class RunEngine implements AutoCloseable {
     private final Workers<RunExecution> workers;
     private final ChatModel chat;
     private final BuiltInTools tools;
+    private final ImageFiles images;
     private final Settings.Runs settings;
     private final int contextTokens;
     private final String node;
@@ -45,10 +47,11 @@ public final class RunEngine implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
 
     /** @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite) */
-    public RunEngine(Store store, RunQueue queue, ChatModel chat, BuiltInTools tools, Notifications cluster, Settings settings,
-                     InstantSource clock) {
+    public RunEngine(Store store, RunQueue queue, ChatModel chat, BuiltInTools tools, FileRepository files, Notifications cluster,
+                     Settings settings, InstantSource clock) {
         this.store = store;
         this.tools = tools;
+        this.images = new ImageFiles(files);
         this.cluster = cluster;
         if (cluster != null) {
             cluster.on(CANCEL_CHANNEL, this::cancelLocal);
@@ -172,6 +175,10 @@ public final class RunEngine implements AutoCloseable {
 
     BuiltInTools tools() {
         return tools;
+    }
+
+    ImageFiles images() {
+        return images;
     }
 
     Settings.Runs settings() {

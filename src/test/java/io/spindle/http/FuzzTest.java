@@ -98,10 +98,12 @@ class FuzzTest {
             {"role":"user","content":"Hello there",
              "attachments":[{"file_id":"file-abc123","tools":[{"type":"file_search"},{"type":"code_interpreter"}]}],
              "metadata":{"k":"v"}}""";
+    /** Stands for an image uploaded before the cases run (image_file parts must name one); replaced before sending. */
+    private static final String IMAGE_PLACEHOLDER = "file-FUZZIMAGEPLACEHOLDER0";
     private static final String PARTS_MESSAGE = """
             {"role":"assistant","content":[{"type":"text","text":"Hi"},
               {"type":"image_url","image_url":{"url":"https://example.com/cat.png","detail":"low"}},
-              {"type":"image_file","image_file":{"file_id":"file-img123","detail":"high"}}]}""";
+              {"type":"image_file","image_file":{"file_id":"%s","detail":"high"}}]}""".formatted(IMAGE_PLACEHOLDER);
     private static final String TOOL_RESOURCES = """
             {"code_interpreter":{"file_ids":["file-a","file-b"]},"file_search":{"vector_store_ids":["vs_1"]}}""";
 
@@ -162,6 +164,7 @@ class FuzzTest {
     private static String threadId;
     private static String messageId;
     private static String fileId;
+    private static String imageId;
     private static String vectorStoreId;
 
     @BeforeAll
@@ -175,6 +178,7 @@ class FuzzTest {
         byte[] form = new io.spindle.testing.Multipart().text("purpose", "assistants").file("file", "notes.txt", "fuzz".getBytes()).end();
         fileId = api.send(io.spindle.testing.Multipart.post(api.baseUrl() + "/v1/files", null, form,
                 io.spindle.testing.Multipart.CONTENT_TYPE)).ok().get("id").asText();
+        imageId = api.uploadFile("vision", "fuzz.png", "fuzz".getBytes());
         vectorStoreId = api.post("/v1/vector_stores", Map.of("name", "fuzzed")).ok().get("id").asText();
     }
 
@@ -233,7 +237,8 @@ class FuzzTest {
 
     private static void check(Endpoint endpoint, byte[] generated, Tally tally) {
         byte[] body = new String(generated, java.nio.charset.StandardCharsets.ISO_8859_1)
-                .replace(ASSISTANT_PLACEHOLDER, assistantId).replace(FILE_PLACEHOLDER, fileId).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+                .replace(ASSISTANT_PLACEHOLDER, assistantId).replace(FILE_PLACEHOLDER, fileId)
+                .replace(IMAGE_PLACEHOLDER, imageId).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         Api.Response response = api.send(HttpRequest.newBuilder(URI.create(api.baseUrl() + path(endpoint)))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")

@@ -84,12 +84,14 @@ class MessagesSdkTest extends EndToEnd {
         // files attached for file_search must exist: they go into the thread's vector store
         String doc = api().uploadFile("assistants", "doc1.txt", "a document".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         String data = api().uploadFile("assistants", "data2.txt", "some data".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // so must an image_file part's file, named as an image
+        String image = api().uploadFile("vision", "img1.png", "image bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Message message = messages().create(newThread(), MessageCreateParams.builder()
                 .role(MessageCreateParams.Role.USER)
                 .contentOfArrayOfContentParts(List.of(
                         MessageContentPartParam.ofText(TextContentBlockParam.builder().text("Compare these").build()),
                         MessageContentPartParam.ofImageFile(ImageFileContentBlock.builder()
-                                .imageFile(ImageFile.builder().fileId("file-img1").detail(ImageFile.Detail.LOW).build())
+                                .imageFile(ImageFile.builder().fileId(image).detail(ImageFile.Detail.LOW).build())
                                 .build()),
                         MessageContentPartParam.ofImageUrl(ImageUrlContentBlock.builder()
                                 .imageUrl(ImageUrl.builder().url("https://example.com/b.png").detail(ImageUrl.Detail.HIGH).build())
@@ -105,8 +107,8 @@ class MessagesSdkTest extends EndToEnd {
 
         assertThat(tree(message.content())).isEqualTo(json("""
                 [{"type": "text", "text": {"value": "Compare these", "annotations": []}},
-                 {"type": "image_file", "image_file": {"file_id": "file-img1", "detail": "low"}},
-                 {"type": "image_url", "image_url": {"url": "https://example.com/b.png", "detail": "high"}}]"""));
+                 {"type": "image_file", "image_file": {"file_id": "%s", "detail": "low"}},
+                 {"type": "image_url", "image_url": {"url": "https://example.com/b.png", "detail": "high"}}]""".formatted(image)));
         assertThat(tree(message.attachments().orElseThrow())).isEqualTo(json("""
                 [{"file_id": "%s", "tools": [{"type": "file_search"}]},
                  {"file_id": "%s", "tools": [{"type": "code_interpreter"}, {"type": "file_search"}]}]""".formatted(doc, data)));
