@@ -92,7 +92,8 @@ public final class RouteGate implements ChatModel {
 
     /**
      * Waits for a permit without holding a thread of its own (runs are virtual threads, which park); a cancellation
-     * interrupts the wait. On return the caller holds a permit (when there is a cap) and the call is not cancelled.
+     * interrupts the wait. With a cap, on return the caller holds a permit and the call is not cancelled; without
+     * one it returns at once (a cancelled call is then ended by the model call itself).
      */
     private void awaitTurn(Cancellation cancellation) throws UpstreamException {
         if (permits == null) {
