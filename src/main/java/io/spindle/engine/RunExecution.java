@@ -203,7 +203,7 @@ final class RunExecution implements Workers.Job {
         Usage used = usedSoFar(steps);
         offer = engine.tools().offer(claim.project(), run);
         List<MessageObject> messages = engine.store().threadMessages(claim.project(), run.threadId());
-        Prompt.Built prompt = Prompt.build(run, offer, messages, steps, used, engine.contextTokens());
+        Prompt.Built prompt = Prompt.build(run, offer, messages, steps, used, engine.contextTokens(run.model()));
         if (prompt.overPromptBudget()) {
             change(c -> {
                 RunEndings.incomplete(c, engine.now(), "max_prompt_tokens");
