@@ -94,9 +94,9 @@ public final class Spindle implements AutoCloseable {
         checkPortFree(settings);
         Opened opened = new Opened();
         try {
+            ModelRouter models = opened.add(openModels(settings, clock));
             Database db = opened.add(openDatabase(settings));
             FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
-            ModelRouter models = opened.add(openModels(settings, clock));
             Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
             Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
             VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock, embedder.modelName());
