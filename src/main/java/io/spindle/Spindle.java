@@ -314,6 +314,7 @@ public final class Spindle implements AutoCloseable {
     public void reloadModels() {
         try {
             models.reload();
+            LOG.info("models file read again; " + routesForLog(models));
         } catch (ModelRoutes.Invalid e) {
             LOG.warning("the models file was not taken, the routes in use stay: " + e.getMessage());
         }

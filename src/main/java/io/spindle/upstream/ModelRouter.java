@@ -98,9 +98,7 @@ public final class ModelRouter implements ChatModel, AutoCloseable {
      * @throws ModelRoutes.Invalid when the file cannot be used (the message names the route and field)
      */
     public void reload() throws ModelRoutes.Invalid {
-        ModelRoutes routes = source.load();
-        swap(routes);
-        LOG.info("models file read: routes " + String.join(", ", routes.routes().stream().map(ModelRoute::name).toList()));
+        swap(source.load());
     }
 
     private synchronized void swap(ModelRoutes routes) {

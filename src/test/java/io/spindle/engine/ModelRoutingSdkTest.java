@@ -18,6 +18,7 @@ import com.openai.models.beta.assistants.AssistantUpdateParams;
 import com.openai.models.beta.threads.ThreadCreateAndRunParams;
 import com.openai.models.beta.threads.runs.Run;
 import com.openai.models.beta.threads.runs.RunStatus;
+import io.spindle.Settings;
 import io.spindle.testing.FakeUpstream;
 import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.SdkJson;
@@ -159,6 +160,17 @@ class ModelRoutingSdkTest {
         assertThat(userTexts(wide)).as("128,000 tokens: every message").hasSize(3);
         assertThat(userTexts(narrow)).as("1,000 tokens: only the newest message fits").hasSize(1);
         assertThat(userTexts(narrow).getFirst()).startsWith("third");
+    }
+
+    @Test
+    void aBadModelsFileStopsStartWithOneLineNamingTheSettingRouteAndField() throws IOException {
+        Path bad = Files.writeString(dir.resolve("bad.json"), """
+                {"routes": [{"name": "local", "models": ["llama3"], "base_url": "http://127.0.0.1:11434/v1", "images": "yes"}]}
+                """);
+        Throwable thrown = catchThrowable(() -> TestServer.start(TestServer.Storage.SQLITE,
+                Map.of("SPINDLE_MODELS_FILE", bad.toString())).close());
+        assertThat(thrown).isInstanceOf(Settings.Invalid.class).hasMessage("SPINDLE_MODELS_FILE " + bad
+                + ": route 'local': images must be one of accept, refuse, placeholder, got 'yes'");
     }
 
     private static List<String> userTexts(JsonNode messages) {
