@@ -10,6 +10,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,7 +115,7 @@ public final class ModelRoutes {
     }
 
     private static Pattern wildcard(String model) {
-        return Pattern.compile(Pattern.quote(model).replace("*", "\\E.*\\Q"));
+        return Pattern.compile(Arrays.stream(model.split("\\*", -1)).map(Pattern::quote).collect(Collectors.joining(".*")));
     }
 
     // ---- the file ----
@@ -124,6 +125,8 @@ public final class ModelRoutes {
         String text;
         try {
             text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new Invalid(where + " does not exist");
         } catch (IOException e) {
             throw new Invalid(where + " cannot be read: " + e.getMessage());
         }

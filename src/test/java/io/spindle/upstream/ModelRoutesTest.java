@@ -94,6 +94,10 @@ class ModelRoutesTest {
                 .isEqualTo(ModelRoutes.CATCH_ALL);
         assertThat(routes.route("mistral").orElseThrow().baseUrl()).isEqualTo(URI.create("http://catch.example/v1"));
         assertThat(routes.route("gpt.4o")).as("a dot is no wildcard").map(ModelRoute::name).contains(ModelRoutes.CATCH_ALL);
+        assertThat(load(file("odd.json", """
+                {"routes": [{"name": "odd", "models": ["a\\\\E(*"], "base_url": "http://a.example/v1"}]}
+                """), Map.of()).route("a\\E(x)"))
+                .as("regex characters in a pattern are plain").map(ModelRoute::name).contains("odd");
         assertThat(routes.named()).as("listable: exact names only, in file order").containsOnlyKeys("gpt-4o", "o1");
         assertThat(List.copyOf(routes.named().keySet())).containsExactly("gpt-4o", "o1");
     }
@@ -167,7 +171,8 @@ class ModelRoutesTest {
                 {"routes": [{"name": "a", "models": ["m"], "base_url": "http://a/v1"},
                             {"name": "a", "models": ["n"], "base_url": "http://b/v1"}]}
                 """), "route 'a': name is used twice");
-        assertInvalid(dir.resolve("missing.json"), "missing.json cannot be read");
+        assertInvalid(dir.resolve("missing.json"), "missing.json does not exist");
+        assertInvalid(dir, "cannot be read");
     }
 
     @Test
