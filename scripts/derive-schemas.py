@@ -40,6 +40,7 @@ ROOTS = [
     "VectorStoreFileObject", "ListVectorStoreFilesResponse", "DeleteVectorStoreFileResponse",
     "VectorStoreFileBatchObject", "VectorStoreFileContentResponse",
     "VectorStoreSearchResultsPage",
+    "ListModelsResponse", "Model",
     "ErrorResponse", "Error",
     "AssistantStreamEvent",  # and, transitively, every *StreamEvent schema it lists
 ]
@@ -82,7 +83,7 @@ COMMENT = {
         "anyOf: [<the schema without nullable>, {\"type\": \"null\"}] so null is allowed; "
         "the 3.0 idiom allOf: [{$ref: X}, {nullable: true}] becomes "
         "anyOf: [{$ref: X}, {\"type\": \"null\"}] (applied at: {nullable_fixes}).",
-        "(b) In every List*Response schema, first_id and last_id also allow null "
+        "(b) In every paginated List*Response schema (all but ListModelsResponse), first_id and last_id also allow null "
         "(anyOf with {\"type\": \"null\"}): the spec requires strings, but the real API "
         "returned null for both on an empty page.",
         "(c) In OpenAIFile, expires_at and status_details also allow null (anyOf with "
@@ -212,7 +213,8 @@ def main(argv):
 
     # (b) List responses: first_id / last_id may be null (empty pages).
     for name, schema in derived.items():
-        if re.fullmatch(r"List\w*Response", name):
+        # ListModelsResponse is not paginated: it has neither key
+        if re.fullmatch(r"List\w*Response", name) and name != "ListModelsResponse":
             for key in ("first_id", "last_id"):
                 if key not in schema.get("properties", {}):
                     fail("%s has no property %s" % (name, key))

@@ -1,6 +1,7 @@
 package io.spindle;
 
 import java.time.InstantSource;
+import sun.misc.Signal;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -27,8 +28,8 @@ public final class Main {
     }
 
     /**
-     * Starts the server until SIGTERM or Ctrl-C. A setting that cannot be used (a bad value, a port in
-     * use, a data directory another process holds) stops it with one line and exit status 2.
+     * Starts the server until SIGTERM or Ctrl-C; SIGHUP reads the models file again. A setting that cannot be used (a
+     * bad value, a port in use, a data directory another process holds) stops it with one line and exit status 2.
      */
     private static void serve() throws InterruptedException {
         Spindle spindle;
@@ -37,7 +38,12 @@ public final class Main {
             for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
                 handler.setFormatter(new LogFormat(settings.nodeId()));
             }
-            spindle = Spindle.start(settings, InstantSource.system());
+            Spindle started = Spindle.start(settings, InstantSource.system());
+            if (settings.models().file().isPresent()) {
+                // replaces the JVM's own SIGHUP handling (a shutdown) only when there is a models file to read again
+                Signal.handle(new Signal("HUP"), signal -> started.reloadModels());
+            }
+            spindle = started;
         } catch (Settings.Invalid e) {
             System.err.println("spindle: " + e.getMessage());
             System.exit(2); // also ends the threads a half-started server may have left

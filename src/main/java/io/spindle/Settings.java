@@ -1,5 +1,7 @@
 package io.spindle;
 
+import io.spindle.upstream.ModelRoute;
+import io.spindle.upstream.ModelRoutes;
 import io.spindle.upstream.Redaction;
 import java.net.URI;
 import java.nio.file.Path;
@@ -24,13 +26,14 @@ public record Settings(
         long maxFileBytes,
         String nodeId,
         Upstream upstream,
+        ModelRoutes.Source models,
         Runs runs,
         int maxConcurrentIngestions,
         Web web,
         Embedding embedding,
         Sandboxing sandbox) {
 
-    /** The OpenAI-compatible model endpoint runs call. */
+    /** The OpenAI-compatible model endpoint runs call: the catch-all route, and what the models file's routes default to. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
                            int maxLineBytes, int maxAnswerChars) {}
 
@@ -68,14 +71,15 @@ public record Settings(
             new Variable("SPINDLE_DATABASE_URL", "(unset)", "PostgreSQL URL (postgresql://user:pass@host:5432/db or jdbc:postgresql://...); switches storage from SQLite to PostgreSQL."),
             new Variable("SPINDLE_DATABASE_POOL_SIZE", "32", "Most connections each node opens to PostgreSQL; an idle node keeps 2 (plus its listening one). SQLite uses 8."),
             new Variable("SPINDLE_API_KEYS", "(unset)", "Comma-separated `key` or `key:project` entries. Unset: no authentication (loopback only). A key without a project belongs to project `default`."),
-            new Variable("SPINDLE_UPSTREAM_URL", "https://api.openai.com/v1", "Base URL of the OpenAI-compatible Chat Completions endpoint runs call."),
+            new Variable("SPINDLE_MODELS_FILE", "(unset)", "Path of the models file (JSON, or YAML when it ends in .yaml/.yml): which endpoint each model's runs go to (see Models). Re-read on SIGHUP. Unset: every run goes to SPINDLE_UPSTREAM_URL."),
+            new Variable("SPINDLE_UPSTREAM_URL", "https://api.openai.com/v1", "Base URL of the OpenAI-compatible Chat Completions endpoint runs call: the catch-all route, for models the models file does not route. With a models file and this unset, there is no catch-all: runs of other models are refused."),
             new Variable("SPINDLE_UPSTREAM_API_KEY", "(unset; falls back to OPENAI_API_KEY)", "API key sent to the upstream model endpoint."),
-            new Variable("SPINDLE_UPSTREAM_TIMEOUT_SECONDS", "120", "Seconds the model endpoint may stay silent (before its first byte or between chunks) before the call fails."),
-            new Variable("SPINDLE_UPSTREAM_RETRIES", "2", "Retries of a failed model call (429, 5xx, time-outs, resets), with exponential backoff."),
+            new Variable("SPINDLE_UPSTREAM_TIMEOUT_SECONDS", "120", "Seconds the model endpoint may stay silent (before its first byte or between chunks) before the call fails; the default of the models file's timeout_seconds."),
+            new Variable("SPINDLE_UPSTREAM_RETRIES", "2", "Retries of a failed model call (429, 5xx, time-outs, resets), with exponential backoff; the default of the models file's retries."),
             new Variable("SPINDLE_UPSTREAM_RETRY_BASE_MS", "500", "First backoff delay in milliseconds; doubles per retry, at most 8 s."),
             new Variable("SPINDLE_UPSTREAM_MAX_LINE_BYTES", "1048576", "Longest line (one stream event, or a whole unstreamed answer) the model endpoint may send; a longer one fails the run with server_error."),
             new Variable("SPINDLE_MAX_ANSWER_CHARS", "1000000", "Most characters of one model answer Spindle takes; longer text ends the run incomplete, as a max_completion_tokens cut-off does (longer function calls fail it)."),
-            new Variable("SPINDLE_CONTEXT_TOKENS", "128000", "Context window assumed for the model: truncation `auto` keeps prompts within it."),
+            new Variable("SPINDLE_CONTEXT_TOKENS", "128000", "Context window assumed for the model: truncation `auto` keeps prompts within it; the default of the models file's context_tokens."),
             new Variable("SPINDLE_RUN_EXPIRY_SECONDS", "600", "A run expires this many seconds after creation (expires_at = created_at + this)."),
             new Variable("SPINDLE_POLL_AFTER_MS", "250", "Sent as openai-poll-after-ms on run responses: how often SDK pollers ask again."),
             new Variable("SPINDLE_MAX_TOOL_ROUNDS", "50", "Most function-call rounds one run may take; past it the run fails."),
@@ -133,6 +137,13 @@ public record Settings(
                 intValue(env, "SPINDLE_CONTEXT_TOKENS", 128_000, 1_000, 100_000_000),
                 intValue(env, "SPINDLE_UPSTREAM_MAX_LINE_BYTES", 1024 * 1024, 4_096, 1024 * 1024 * 1024),
                 intValue(env, "SPINDLE_MAX_ANSWER_CHARS", 1_000_000, 1_000, 100_000_000));
+        Optional<Path> modelsFile = value(env, "SPINDLE_MODELS_FILE").map(Path::of);
+        ModelRoutes.Defaults routeDefaults = new ModelRoutes.Defaults(upstream.timeout(), upstream.retries(), upstream.contextTokens());
+        // with a models file, SPINDLE_UPSTREAM_URL is the catch-all only when set: unknown models are refused otherwise
+        Optional<ModelRoute> catchAll = modelsFile.isEmpty() || value(env, "SPINDLE_UPSTREAM_URL").isPresent()
+                ? Optional.of(ModelRoutes.catchAll(upstream.url(), upstream.apiKey(), routeDefaults))
+                : Optional.empty();
+        ModelRoutes.Source models = new ModelRoutes.Source(modelsFile, routeDefaults, env::get, catchAll);
         Runs runs = new Runs(
                 Duration.ofSeconds(intValue(env, "SPINDLE_RUN_EXPIRY_SECONDS", 600, 1, 31_536_000)),
                 intValue(env, "SPINDLE_POLL_AFTER_MS", 250, 0, 60_000),
@@ -146,7 +157,7 @@ public record Settings(
                 intValue(env, "SPINDLE_MAX_CONNECTIONS", 10_000, 1, 1_000_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
-        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, runs,
+        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, models, runs,
                 maxConcurrentIngestions, web, embedding(env), sandboxing(env));
     }
 

@@ -27,6 +27,9 @@ import io.spindle.store.Store;
 import io.spindle.store.VectorStoreRepository;
 import io.spindle.upstream.ChatClient;
 import io.spindle.upstream.ChatModel;
+import io.spindle.upstream.ModelRoute;
+import io.spindle.upstream.ModelRouter;
+import io.spindle.upstream.ModelRoutes;
 import io.spindle.upstream.Redaction;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -60,11 +63,14 @@ public final class Spindle implements AutoCloseable {
     private final VectorStoreRepository vectorStores;
     private final Database db;
     private final WebServer server;
+    private final ModelRouter models;
     /** What start opened, closed in reverse order by {@link #close}. */
     private final Opened opened;
 
-    private Spindle(Store store, VectorStoreRepository vectorStores, Database db, WebServer server, Opened opened) {
+    private Spindle(Store store, VectorStoreRepository vectorStores, Database db, WebServer server, ModelRouter models,
+                    Opened opened) {
         this.store = store;
+        this.models = models;
         this.vectorStores = vectorStores;
         this.db = db;
         this.server = server;
@@ -88,11 +94,9 @@ public final class Spindle implements AutoCloseable {
         checkPortFree(settings);
         Opened opened = new Opened();
         try {
+            ModelRouter models = opened.add(openModels(settings, clock));
             Database db = opened.add(openDatabase(settings));
             FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
-            Settings.Upstream up = settings.upstream();
-            ChatClient chat = opened.add(new ChatClient(new ChatClient.Config(up.url(), up.apiKey(), up.timeout(), up.retries(),
-                    up.retryBase(), up.maxLineBytes(), up.maxAnswerChars())));
             Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
             Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
             VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock, embedder.modelName());
@@ -103,10 +107,12 @@ public final class Spindle implements AutoCloseable {
             VectorStoreSearch search = new VectorStoreSearch(vectorStores, index, embedder);
             BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search),
                     codeInterpreter(settings, opened, store, files, clock)));
-            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(chat), tools, files, cluster, settings, clock);
+            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(models), models, tools, files, cluster,
+                    settings, clock);
             FileSearchStores fileSearch = new FileSearchStores(vectorStores, files, ingestion);
             Runs runs = new Runs(store, engine, fileSearch, settings.runs().expiry(), clock);
-            WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, tools, search, clock);
+            WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, tools, search,
+                    models, clock);
             opened.add(server::stop);
             // Only now, with the port ours, does this node claim work: a refused start never touches the runs of a
             // live node with the same id (closing an engine that never started hands nothing back).
@@ -122,8 +128,8 @@ public final class Spindle implements AutoCloseable {
             opened.add(housekeeping::shutdownNow);
             housekeeping.scheduleWithFixedDelay(() -> deleteExpired(files, vectorStores, clock), FILE_EXPIRY_SWEEP.toSeconds(),
                     FILE_EXPIRY_SWEEP.toSeconds(), TimeUnit.SECONDS);
-            logStart(settings, server);
-            return new Spindle(store, vectorStores, db, server, opened);
+            logStart(settings, server, models);
+            return new Spindle(store, vectorStores, db, server, models, opened);
         } catch (RuntimeException e) {
             opened.closeAll();
             throw e;
@@ -145,18 +151,39 @@ public final class Spindle implements AutoCloseable {
         return new CodeInterpreterTool(store, files, sandbox, sessions, sandboxing.timeout(), clock);
     }
 
-    private static void logStart(Settings settings, WebServer server) {
+    /** The routes of the models file (if any) and the catch-all, a client for each. */
+    private static ModelRouter openModels(Settings settings, InstantSource clock) {
+        Settings.Upstream up = settings.upstream();
+        try {
+            return new ModelRouter(settings.models(), route -> new ChatClient(ChatClient.Config.of(route, up.retryBase(),
+                    up.maxLineBytes(), up.maxAnswerChars())), clock.instant().getEpochSecond());
+        } catch (ModelRoutes.Invalid e) {
+            throw new Settings.Invalid("SPINDLE_MODELS_FILE " + e.getMessage());
+        }
+    }
+
+    private static void logStart(Settings settings, WebServer server, ModelRouter models) {
         Settings.Upstream up = settings.upstream();
         LOG.info("storage: " + (settings.databaseUrl().isPresent() ? "PostgreSQL" : "SQLite in " + settings.dataDir().toAbsolutePath()));
         if (!settings.authRequired()) {
             LOG.warning("SPINDLE_API_KEYS is not set: every request is accepted without an API key (project 'default')");
         }
-        if (up.url().getHost().equals(OPENAI_HOST) && up.apiKey().isEmpty()) {
+        if (settings.models().catchAll().isPresent() && up.url().getHost().equals(OPENAI_HOST) && up.apiKey().isEmpty()) {
             LOG.warning("runs go to " + up.url() + " but neither SPINDLE_UPSTREAM_API_KEY nor OPENAI_API_KEY is set: "
                     + "OpenAI will refuse every model call (401); set one, or point SPINDLE_UPSTREAM_URL at your model endpoint");
         }
         LOG.info("node " + settings.nodeId() + " listening on http://" + settings.host() + ":" + server.port()
-                + "/v1; model endpoint " + Redaction.url(up.url()));
+                + "/v1; " + routesForLog(models));
+    }
+
+    /** The routes, each with its endpoint (no key, no password). */
+    private static String routesForLog(ModelRouter models) {
+        List<ModelRoute> routes = models.routes();
+        if (routes.size() == 1 && routes.getFirst().name().equals(ModelRoutes.CATCH_ALL)) {
+            return "model endpoint " + Redaction.url(routes.getFirst().baseUrl());
+        }
+        return "model routes " + String.join(", ", routes.stream()
+                .map(r -> r.name() + " " + r.models() + " -> " + Redaction.url(r.baseUrl())).toList());
     }
 
     /** The parts a start opened, to close in reverse order: on a failed start, and at {@link #close}. */
@@ -198,8 +225,8 @@ public final class Spindle implements AutoCloseable {
 
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
     private static WebServer listen(Settings settings, Store store, FileRepository files, ApiServer.VectorStores vectorStores, Runs runs,
-                                    BuiltInTools tools, VectorStoreSearch search, InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, tools, search, clock);
+                                    BuiltInTools tools, VectorStoreSearch search, ModelRouter models, InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, tools, search, models, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");
@@ -278,6 +305,19 @@ public final class Spindle implements AutoCloseable {
             vectorStores.expire(clock.instant().getEpochSecond());
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "expiring vector stores failed; trying again in " + FILE_EXPIRY_SWEEP.toSeconds() + " s", e);
+        }
+    }
+
+    /**
+     * Reads the models file anew (SIGHUP): its routes take effect for the next model calls, calls under way finish
+     * where they started. On an error the routes in use stay, and the error is logged in one line.
+     */
+    public void reloadModels() {
+        try {
+            models.reload();
+            LOG.info("models file read again; " + routesForLog(models));
+        } catch (ModelRoutes.Invalid e) {
+            LOG.warning("the models file was not taken, the routes in use stay: " + e.getMessage());
         }
     }
 

@@ -9,6 +9,8 @@ import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
 import io.spindle.upstream.ChatModel;
+import io.spindle.upstream.ModelRoute;
+import io.spindle.upstream.ModelRouter;
 import java.time.InstantSource;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,6 +34,7 @@ public final class RunEngine implements AutoCloseable {
     private final RunQueue queue;
     private final Workers<RunExecution> workers;
     private final ChatModel chat;
+    private final ModelRouter models;
     private final BuiltInTools tools;
     private final ImageFiles images;
     private final Settings.Runs settings;
@@ -46,9 +49,13 @@ public final class RunEngine implements AutoCloseable {
             .toArray(ReentrantLock[]::new);
     private final ScheduledExecutorService scheduler;
 
-    /** @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite) */
-    public RunEngine(Store store, RunQueue queue, ChatModel chat, BuiltInTools tools, FileRepository files, Notifications cluster,
-                     Settings settings, InstantSource clock) {
+    /**
+     * @param chat    the model calls of runs ({@code models}, or a wrapper of it)
+     * @param models  the routes of models: their context windows, and whether a new run's model has one
+     * @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite)
+     */
+    public RunEngine(Store store, RunQueue queue, ChatModel chat, ModelRouter models, BuiltInTools tools, FileRepository files,
+                     Notifications cluster, Settings settings, InstantSource clock) {
         this.store = store;
         this.tools = tools;
         this.images = new ImageFiles(files);
@@ -58,6 +65,7 @@ public final class RunEngine implements AutoCloseable {
         }
         this.queue = queue;
         this.chat = chat;
+        this.models = models;
         this.settings = settings.runs();
         this.contextTokens = settings.upstream().contextTokens();
         this.node = settings.nodeId();
@@ -185,8 +193,13 @@ public final class RunEngine implements AutoCloseable {
         return settings;
     }
 
-    int contextTokens() {
-        return contextTokens;
+    ModelRouter models() {
+        return models;
+    }
+
+    /** The context window of {@code model}: its route's, or the setting's when it has none (any more). */
+    int contextTokens(String model) {
+        return models.route(model).map(ModelRoute::contextTokens).orElse(contextTokens);
     }
 
     ScheduledExecutorService scheduler() {

@@ -204,7 +204,7 @@ final class RunExecution implements Workers.Job {
         offer = engine.tools().offer(claim.project(), run);
         List<MessageObject> messages = engine.store().threadMessages(claim.project(), run.threadId());
         ImageSource images = engine.images().source(claim.project());
-        Prompt.Built prompt = Prompt.build(run, offer, messages, steps, used, engine.contextTokens(), images);
+        Prompt.Built prompt = Prompt.build(run, offer, messages, steps, used, engine.contextTokens(run.model()), images);
         if (prompt.overPromptBudget()) {
             change(c -> {
                 RunEndings.incomplete(c, engine.now(), "max_prompt_tokens");

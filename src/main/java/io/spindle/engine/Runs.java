@@ -52,6 +52,7 @@ public final class Runs {
         AssistantObject assistant = assistant(project, request.assistantId());
         long now = now();
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
+        engine.models().require(run.model());
         engine.tools().checkAvailable(run.tools());
         List<MessageObject> messages = messages(request.additionalMessages(), thread.id(), now);
         fileSearch.checkAttachments(project, messages, "additional_messages");
@@ -69,6 +70,7 @@ public final class Runs {
         long now = now();
         ThreadObject thread = request.thread().toThread(Ids.thread(), now);
         RunObject run = request.toRun(Ids.run(), thread.id(), assistant, now, now + expiry.toSeconds());
+        engine.models().require(run.model());
         engine.tools().checkAvailable(run.tools());
         List<MessageObject> messages = messages(request.thread().messages(), thread.id(), now);
         Optional<NewVectorStore> newStore = fileSearch.forThread(project, request.thread().newStore(), now);

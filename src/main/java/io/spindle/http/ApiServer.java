@@ -19,6 +19,7 @@ import io.spindle.store.FileRepository;
 import io.spindle.store.VectorStoreRepository;
 import io.spindle.store.Store;
 import io.spindle.store.StoreException;
+import io.spindle.upstream.ModelRouter;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
@@ -31,7 +32,7 @@ public final class ApiServer {
     private static final long FORM_ROOM = 1024 * 1024;
 
     public static WebServer start(Settings settings, Store store, FileRepository files, VectorStores vectorStores, Runs runs,
-                                  BuiltInTools tools, VectorStoreSearch search, InstantSource clock) {
+                                  BuiltInTools tools, VectorStoreSearch search, ModelRouter models, InstantSource clock) {
         Settings.Web web = settings.web();
         BrowserAccess browsers = BrowserAccess.of(settings);
         ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
@@ -51,7 +52,8 @@ public final class ApiServer {
                 .addProtocol(Http1Config.builder().validatePrologue(false).addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
-                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, tools, search, clock, browsers, deadlines))
+                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, tools, search, models, clock, browsers,
+                        deadlines))
                 .build()
                 .start();
         deadlines.sweepWhile(server::isRunning);
@@ -67,7 +69,8 @@ public final class ApiServer {
     public record VectorStores(VectorStoreRepository repository, FileSearchStores fileSearch) {}
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, VectorStores vectorStores,
-                       Runs runs, BuiltInTools tools, VectorStoreSearch search, InstantSource clock, BrowserAccess browsers,
+                       Runs runs, BuiltInTools tools, VectorStoreSearch search, ModelRouter models, InstantSource clock,
+                       BrowserAccess browsers,
                        ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
         routing.addFilter(new ProtocolFilter(deadlines))
@@ -85,12 +88,13 @@ public final class ApiServer {
                 .register("/v1",
                         // before ThreadRoutes: POST /threads/runs must not read as POST /threads/{thread_id}
                         new RunRoutes(store, runs, settings.runs().pollAfterMillis()),
-                        new AssistantRoutes(store, vectorStores.fileSearch(), tools, clock),
+                        new AssistantRoutes(store, vectorStores.fileSearch(), tools, models, clock),
                         new ThreadRoutes(store, vectorStores.fileSearch(), clock),
                         new MessageRoutes(store, vectorStores.fileSearch(), clock),
                         new FileRoutes(files, clock, settings.maxFileBytes()),
                         new VectorStoreRoutes(vectorStores.repository(), vectorStores.fileSearch(), clock),
-                        new VectorStoreSearchRoutes(search))
+                        new VectorStoreSearchRoutes(search),
+                        new ModelListRoutes(models))
                 .any(Http::notFound)
                 .error(ApiException.class, Errors::api)
                 .error(HttpException.class, Errors::http)

@@ -14,6 +14,7 @@ import io.spindle.engine.FileSearchStores;
 import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.store.NewVectorStore;
 import io.spindle.store.Store;
+import io.spindle.upstream.ModelRouter;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
@@ -23,12 +24,14 @@ final class AssistantRoutes implements HttpService {
     private final Store store;
     private final FileSearchStores fileSearch;
     private final BuiltInTools tools;
+    private final ModelRouter models;
     private final InstantSource clock;
 
-    AssistantRoutes(Store store, FileSearchStores fileSearch, BuiltInTools tools, InstantSource clock) {
+    AssistantRoutes(Store store, FileSearchStores fileSearch, BuiltInTools tools, ModelRouter models, InstantSource clock) {
         this.store = store;
         this.fileSearch = fileSearch;
         this.tools = tools;
+        this.models = models;
         this.clock = clock;
     }
 
@@ -47,6 +50,7 @@ final class AssistantRoutes implements HttpService {
         String project = Http.project(req);
         long now = clock.instant().getEpochSecond();
         WithInlineStore<AssistantObject> created = AssistantRequest.create(Http.body(req), Ids.assistant(), now);
+        models.require(created.object().model());
         tools.checkAvailable(created.object().tools());
         Optional<NewVectorStore> newStore = fileSearch.forAssistant(project, created.newStore(), now);
         store.insertAssistant(project, created.object(), newStore);
@@ -64,7 +68,12 @@ final class AssistantRoutes implements HttpService {
 
     private void modify(ServerRequest req, ServerResponse res) {
         String project = Http.project(req);
-        WithInlineStore<AssistantObject> modified = AssistantRequest.modify(find(req), Http.body(req));
+        AssistantObject current = find(req);
+        WithInlineStore<AssistantObject> modified = AssistantRequest.modify(current, Http.body(req));
+        // only a new model is checked: an assistant whose model lost its route can still be renamed
+        if (!modified.object().model().equals(current.model())) {
+            models.require(modified.object().model());
+        }
         tools.checkAvailable(modified.object().tools());
         Optional<NewVectorStore> newStore = fileSearch.forAssistant(project, modified.newStore(), clock.instant().getEpochSecond());
         if (!store.updateAssistant(project, modified.object(), newStore)) {

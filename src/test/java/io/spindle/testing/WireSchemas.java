@@ -49,7 +49,10 @@ public final class WireSchemas {
             rule("POST", "/vector_stores/" + ID + "/file_batches", "VectorStoreFileBatchObject"),
             rule("GET", "/vector_stores/" + ID + "/file_batches/" + ID, "VectorStoreFileBatchObject"),
             rule("POST", "/vector_stores/" + ID + "/file_batches/" + ID + "/cancel", "VectorStoreFileBatchObject"),
-            rule("GET", "/vector_stores/" + ID + "/file_batches/" + ID + "/files", "ListVectorStoreFilesResponse"));
+            rule("GET", "/vector_stores/" + ID + "/file_batches/" + ID + "/files", "ListVectorStoreFilesResponse"),
+            rule("GET", "/models", "ListModelsResponse"),
+            // model names may hold slashes
+            rule("GET", "/models/.+", "Model"));
 
     private WireSchemas() {}
 
