@@ -35,7 +35,7 @@ public record Settings(
 
     /** The OpenAI-compatible model endpoint runs call: the catch-all route, and what the models file's routes default to. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
-                           int maxLineBytes, int maxAnswerChars) {}
+                           int maxLineBytes, int maxAnswerChars, int breakerFailures, Duration breakerCooldown) {}
 
     /** How runs are executed. */
     public record Runs(Duration expiry, int pollAfterMillis, int maxToolRounds, Duration lease, int maxConcurrent) {}
@@ -79,6 +79,8 @@ public record Settings(
             new Variable("SPINDLE_UPSTREAM_RETRY_BASE_MS", "500", "First backoff delay in milliseconds; doubles per retry, at most 8 s."),
             new Variable("SPINDLE_UPSTREAM_MAX_LINE_BYTES", "1048576", "Longest line (one stream event, or a whole unstreamed answer) the model endpoint may send; a longer one fails the run with server_error."),
             new Variable("SPINDLE_MAX_ANSWER_CHARS", "1000000", "Most characters of one model answer Spindle takes; longer text ends the run incomplete, as a max_completion_tokens cut-off does (longer function calls fail it)."),
+            new Variable("SPINDLE_UPSTREAM_BREAKER_FAILURES", "5", "Failed model calls in a row (server errors, refused keys, after retries) after which a route's endpoint is not called for SPINDLE_UPSTREAM_BREAKER_SECONDS: runs fail at once with server_error saying so. 0: never."),
+            new Variable("SPINDLE_UPSTREAM_BREAKER_SECONDS", "30", "How long a failing route's endpoint is left alone; then one trial call decides whether it is called again."),
             new Variable("SPINDLE_CONTEXT_TOKENS", "128000", "Context window assumed for the model: truncation `auto` keeps prompts within it; the default of the models file's context_tokens."),
             new Variable("SPINDLE_RUN_EXPIRY_SECONDS", "600", "A run expires this many seconds after creation (expires_at = created_at + this)."),
             new Variable("SPINDLE_POLL_AFTER_MS", "250", "Sent as openai-poll-after-ms on run responses: how often SDK pollers ask again."),
@@ -136,7 +138,9 @@ public record Settings(
                 Duration.ofMillis(intValue(env, "SPINDLE_UPSTREAM_RETRY_BASE_MS", 500, 0, 60_000)),
                 intValue(env, "SPINDLE_CONTEXT_TOKENS", 128_000, 1_000, 100_000_000),
                 intValue(env, "SPINDLE_UPSTREAM_MAX_LINE_BYTES", 1024 * 1024, 4_096, 1024 * 1024 * 1024),
-                intValue(env, "SPINDLE_MAX_ANSWER_CHARS", 1_000_000, 1_000, 100_000_000));
+                intValue(env, "SPINDLE_MAX_ANSWER_CHARS", 1_000_000, 1_000, 100_000_000),
+                intValue(env, "SPINDLE_UPSTREAM_BREAKER_FAILURES", 5, 0, 1_000),
+                Duration.ofSeconds(intValue(env, "SPINDLE_UPSTREAM_BREAKER_SECONDS", 30, 1, 86_400)));
         Optional<Path> modelsFile = value(env, "SPINDLE_MODELS_FILE").map(Path::of);
         ModelRoutes.Defaults routeDefaults = new ModelRoutes.Defaults(upstream.timeout(), upstream.retries(), upstream.contextTokens());
         // with a models file, SPINDLE_UPSTREAM_URL is the catch-all only when set: unknown models are refused otherwise

@@ -27,10 +27,12 @@ import io.spindle.store.Store;
 import io.spindle.store.VectorStoreRepository;
 import io.spindle.upstream.ChatClient;
 import io.spindle.upstream.ChatModel;
+import io.spindle.upstream.CircuitBreaker;
 import io.spindle.upstream.ModelRoute;
 import io.spindle.upstream.ModelRouter;
 import io.spindle.upstream.ModelRoutes;
 import io.spindle.upstream.Redaction;
+import io.spindle.upstream.RouteGate;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -155,8 +157,9 @@ public final class Spindle implements AutoCloseable {
     private static ModelRouter openModels(Settings settings, InstantSource clock) {
         Settings.Upstream up = settings.upstream();
         try {
-            return new ModelRouter(settings.models(), route -> new ChatClient(ChatClient.Config.of(route, up.retryBase(),
-                    up.maxLineBytes(), up.maxAnswerChars())), clock.instant().getEpochSecond());
+            return new ModelRouter(settings.models(), route -> new RouteGate(route.name(), new ChatClient(ChatClient.Config.of(route,
+                    up.retryBase(), up.maxLineBytes(), up.maxAnswerChars())), route.maxConcurrent(),
+                    new CircuitBreaker(up.breakerFailures(), up.breakerCooldown(), clock)), clock.instant().getEpochSecond());
         } catch (ModelRoutes.Invalid e) {
             throw new Settings.Invalid("SPINDLE_MODELS_FILE " + e.getMessage());
         }

@@ -14,7 +14,7 @@ import java.util.logging.Logger;
  * waiting their turn in arrival order until their cancellation; and a {@link CircuitBreaker} that makes calls fail
  * at once, with {@code server_error} and a message naming the route, while the endpoint keeps failing.
  */
-public final class RouteGate implements ChatModel {
+public final class RouteGate implements ChatModel, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RouteGate.class.getName());
 
     /**
@@ -144,5 +144,13 @@ public final class RouteGate implements ChatModel {
     /** Whole seconds, rounded up, so a wait under a second does not read as 0 s. */
     private static long seconds(Duration duration) {
         return (duration.toMillis() + 999) / 1000;
+    }
+
+    /** Closes the route's model client, when it is one to close. */
+    @Override
+    public void close() throws Exception {
+        if (inner instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
     }
 }
