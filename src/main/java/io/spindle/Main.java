@@ -1,8 +1,8 @@
 package io.spindle;
 
 import java.time.InstantSource;
-import sun.misc.Signal;
 import java.util.concurrent.CountDownLatch;
+import sun.misc.Signal;
 
 /**
  * The command line: {@code spindle serve}, {@code spindle sandbox-check}, {@code spindle --version} and

@@ -5,6 +5,7 @@ import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.spindle.api.ApiException;
+import io.spindle.api.ModelObject;
 import io.spindle.upstream.ModelRoute;
 import io.spindle.upstream.ModelRouter;
 import java.util.List;
@@ -14,10 +15,6 @@ import java.util.List;
  * (any model a run may use, a pattern's too). {@code owned_by} is the route's name.
  */
 final class ModelListRoutes implements HttpService {
-
-    record ModelObject(String id, String object, long created, String ownedBy) {}
-
-    record ModelList(String object, List<ModelObject> data) {}
 
     private final ModelRouter models;
 
@@ -37,7 +34,7 @@ final class ModelListRoutes implements HttpService {
     private void list(ServerRequest req, ServerResponse res) {
         List<ModelObject> data = models.listed().entrySet().stream()
                 .map(e -> model(e.getKey(), e.getValue())).toList();
-        Http.send(req, res, new ModelList("list", data));
+        Http.send(req, res, ModelObject.Page.of(data));
     }
 
     private void retrieve(ServerRequest req, ServerResponse res) {
@@ -48,6 +45,6 @@ final class ModelListRoutes implements HttpService {
     }
 
     private ModelObject model(String id, ModelRoute route) {
-        return new ModelObject(id, "model", models.created(), route.name());
+        return ModelObject.of(id, models.created(), route.name());
     }
 }
