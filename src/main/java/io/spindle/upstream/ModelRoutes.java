@@ -212,11 +212,15 @@ public final class ModelRoutes {
             if (kind == ModelRoute.Kind.AZURE && apiVersion.isEmpty()) {
                 throw new Invalid(label + ": api_version is required for kind azure (e.g. \"2024-10-21\")");
             }
+            Optional<String> upstreamModel = text("upstream_model");
+            if (kind == ModelRoute.Kind.AZURE && upstreamModel.isEmpty()) {
+                throw new Invalid(label + ": upstream_model is required for kind azure (the deployment's name)");
+            }
             if (kind == ModelRoute.Kind.OPENAI && apiVersion.isPresent()) {
                 throw new Invalid(label + ": api_version is only for kind azure");
             }
             Defaults defaults = source.defaults();
-            return new ModelRoute(name, models(), kind, baseUrl(), apiKey(), text("upstream_model"), apiVersion,
+            return new ModelRoute(name, models(), kind, baseUrl(), apiKey(), upstreamModel, apiVersion,
                     number("context_tokens", defaults.contextTokens(), 1_000, 100_000_000),
                     number("max_concurrent", 0, 0, 100_000),
                     Duration.ofSeconds(number("timeout_seconds", (int) defaults.timeout().toSeconds(), 1, 86_400)),

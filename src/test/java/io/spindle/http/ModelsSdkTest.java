@@ -38,6 +38,7 @@ class ModelsSdkTest {
                     models: [gpt-4o, gpt-4o-mini]
                     kind: azure
                     base_url: https://acme.openai.azure.com
+                    upstream_model: prod-4o
                     api_version: "2024-10-21"
                   - name: vllm
                     models: ["meta-llama/Llama-3.1-8B-Instruct", "llama*"]

@@ -155,6 +155,8 @@ class ModelRoutesTest {
                 "route 'x': images must be one of accept, refuse, placeholder, got 'maybe'");
         assertRouteInvalid("{\"name\": \"x\", \"models\": [\"m\"], \"kind\": \"azure\", \"base_url\": \"https://a\"}",
                 "route 'x': api_version is required for kind azure");
+        assertRouteInvalid("{\"name\": \"x\", \"models\": [\"m\"], \"kind\": \"azure\", \"base_url\": \"https://a\", "
+                + "\"api_version\": \"2024-10-21\"}", "route 'x': upstream_model is required for kind azure");
         assertRouteInvalid("{\"name\": \"x\", \"models\": [\"m\"], \"base_url\": \"http://a/v1\", \"api_key\": \"k\", "
                 + "\"api_key_env\": \"K\"}", "route 'x': give api_key or api_key_env, not both");
         assertRouteInvalid("{\"name\": \"x\", \"models\": [\"m\"], \"base_url\": \"http://a/v1\", \"api_key_env\": \"NOT_SET_HERE\"}",
