@@ -30,7 +30,9 @@ final class BubblewrapSession implements Session {
     private static final Duration START_LIMIT = Duration.ofSeconds(30);
     private static final Duration FILE_LIMIT = Duration.ofSeconds(60);
     /** How long an interrupted cell may take to answer before the sandbox is torn down. */
-    private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(2);
+    private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(5);
+    /** How often the interrupt is sent again meanwhile. */
+    private static final Duration INTERRUPT_AGAIN = Duration.ofMillis(500);
     private static final JsonNode END = JSON.createObjectNode();
 
     private final String id;
@@ -137,8 +139,7 @@ final class BubblewrapSession implements Session {
             boolean timedOut = false;
             if (reply == null) {
                 timedOut = true;
-                interrupt();
-                reply = await(INTERRUPT_GRACE);
+                reply = interruptUntilAnswered();
             }
             if (reply == null || reply == END) {
                 String why = timedOut
@@ -162,6 +163,21 @@ final class BubblewrapSession implements Session {
         } finally {
             oneAtATime.unlock();
         }
+    }
+
+    /**
+     * Interrupts the cell until it answers or {@link #INTERRUPT_GRACE} has passed (null then). The kernel drops an
+     * interrupt that lands before the cell started, which a loaded machine can delay past a short limit; so the
+     * interrupt is sent again until one lands.
+     */
+    private JsonNode interruptUntilAnswered() {
+        long deadline = System.nanoTime() + INTERRUPT_GRACE.toNanos();
+        JsonNode reply = null;
+        while (reply == null && System.nanoTime() < deadline) {
+            interrupt();
+            reply = await(INTERRUPT_AGAIN);
+        }
+        return reply;
     }
 
     /**
