@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -93,7 +94,7 @@ public final class BubblewrapSandbox implements Sandbox {
         @Override public String id() { return session.id(); }
         @Override public boolean alive() { return session.alive(); }
         @Override public void putFile(String name, InputStream content) { session.putFile(name, content); }
-        @Override public Execution execute(String code, Duration limit) { return session.execute(code, limit); }
+        @Override public Execution execute(String code, Duration limit, BooleanSupplier stop) { return session.execute(code, limit, stop); }
         @Override public byte[] readFile(String name) { return session.readFile(name); }
         @Override public void interrupt() { session.interrupt(); }
 

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -33,6 +34,8 @@ final class BubblewrapSession implements Session {
     private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(5);
     /** How often the interrupt is sent again meanwhile. */
     private static final Duration INTERRUPT_AGAIN = Duration.ofMillis(500);
+    /** How often a running cell asks whether it should stop. */
+    private static final Duration STOP_CHECK = Duration.ofMillis(100);
     private static final JsonNode END = JSON.createObjectNode();
 
     private final String id;
@@ -131,19 +134,17 @@ final class BubblewrapSession implements Session {
     }
 
     @Override
-    public Execution execute(String code, Duration limit) {
+    public Execution execute(String code, Duration limit, BooleanSupplier stop) {
         oneAtATime.lock();
         try {
             long requestId = send(JSON.createObjectNode().put("op", "execute").put("code", code));
-            JsonNode reply = await(limit);
-            boolean timedOut = false;
-            if (reply == null) {
-                timedOut = true;
-                reply = interruptUntilAnswered();
-            }
+            Waited waited = awaitCell(limit, stop);
+            JsonNode reply = waited.reply();
+            boolean timedOut = waited.timedOut();
             if (reply == null || reply == END) {
                 String why = timedOut
                         ? "TimeoutError: the cell ran longer than " + limit.toSeconds() + " s and did not stop when interrupted"
+                        : waited.stopped() ? "the cell was stopped and did not stop when interrupted"
                         : "the Python process ended" + exitDescription();
                 tearDown(why);
                 return new Execution("", Optional.of(why + "; the session was restarted, its variables and files are gone"),
@@ -165,19 +166,49 @@ final class BubblewrapSession implements Session {
         }
     }
 
+    /** A cell's reply (null when it never came), and whether its time limit or its stop interrupted it. */
+    private record Waited(JsonNode reply, boolean timedOut, boolean stopped) {}
+
     /**
-     * Interrupts the cell until it answers or {@link #INTERRUPT_GRACE} has passed (null then). The kernel drops an
-     * interrupt that lands before the cell started, which a loaded machine can delay past a short limit; so the
-     * interrupt is sent again until one lands.
+     * Waits for the cell's reply. Past {@code limit}, or once {@code stop} says so, the cell is interrupted, again
+     * every {@link #INTERRUPT_AGAIN} until it answers or {@link #INTERRUPT_GRACE} has passed: the kernel drops an
+     * interrupt that lands before the cell started (a loaded machine can delay that start), so one interrupt may not
+     * be enough.
      */
-    private JsonNode interruptUntilAnswered() {
-        long deadline = System.nanoTime() + INTERRUPT_GRACE.toNanos();
-        JsonNode reply = null;
-        while (reply == null && System.nanoTime() < deadline) {
-            interrupt();
-            reply = await(INTERRUPT_AGAIN);
+    private Waited awaitCell(Duration limit, BooleanSupplier stop) {
+        long now = System.nanoTime();
+        long deadline = now + limit.toNanos();
+        long giveUp = 0;
+        long nextInterrupt = 0;
+        boolean timedOut = false;
+        boolean stopped = false;
+        while (true) {
+            boolean interrupting = timedOut || stopped;
+            if (!interrupting && (now >= deadline || stop.getAsBoolean())) {
+                timedOut = now >= deadline;
+                stopped = !timedOut;
+                interrupting = true;
+                giveUp = now + INTERRUPT_GRACE.toNanos();
+            }
+            long wakeUp;
+            if (interrupting) {
+                if (now >= giveUp) {
+                    return new Waited(null, timedOut, stopped);
+                }
+                if (now >= nextInterrupt) {
+                    interrupt();
+                    nextInterrupt = now + INTERRUPT_AGAIN.toNanos();
+                }
+                wakeUp = Math.min(nextInterrupt, giveUp);
+            } else {
+                wakeUp = Math.min(deadline, now + STOP_CHECK.toNanos());
+            }
+            JsonNode reply = await(Duration.ofNanos(Math.max(1, wakeUp - now)));
+            if (reply != null) {
+                return new Waited(reply, timedOut, stopped);
+            }
+            now = System.nanoTime();
         }
-        return reply;
     }
 
     /**

@@ -292,6 +292,18 @@ class BubblewrapSandboxTest {
     }
 
     @Test
+    void aStopAskedBeforeTheCellStartsStillStopsItAndKeepsTheVariables() {
+        run("kept = 'yes'");
+        // the first interrupt goes out before the kernel starts the cell, and is dropped: the next ones land
+        Execution stopped = session.execute("import time\nwhile True:\n    time.sleep(0.01)", LIMIT, () -> true);
+
+        assertThat(stopped.timedOut()).isFalse();
+        assertThat(stopped.sessionEnded()).isFalse();
+        assertThat(stopped.error()).hasValueSatisfying(e -> assertThat(e).endsWith("KeyboardInterrupt"));
+        assertThat(run("kept").logs()).isEqualTo("'yes'\n");
+    }
+
+    @Test
     void seccompIsOn() {
         assertThat(run("""
                 import ctypes, errno

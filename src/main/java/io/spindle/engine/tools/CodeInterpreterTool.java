@@ -17,7 +17,6 @@ import io.spindle.sandbox.SessionPool;
 import io.spindle.store.Blobs;
 import io.spindle.store.FileRepository;
 import io.spindle.store.Store;
-import io.spindle.upstream.Cancellation;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -134,14 +133,11 @@ public final class CodeInterpreterTool implements BuiltInTool {
         try {
             ran = sessions.use(run.run().threadId(), session -> {
                 putFiles(session, run);
-                Execution execution;
-                try (Cancellation.Hook stop = run.cancellation().whileRunning(session::interrupt)) {
-                    if (run.isCancelled()) {
-                        // an interrupt before the cell starts is dropped by the kernel: do not start it
-                        return new Ran(CANCELLED, List.of());
-                    }
-                    execution = session.execute(code, timeLimit);
+                if (run.isCancelled()) {
+                    return new Ran(CANCELLED, List.of());
                 }
+                // a cancel interrupts the cell within a few tenths of a second, wherever it arrives
+                Execution execution = session.execute(code, timeLimit, run::isCancelled);
                 List<Written> written = new ArrayList<>();
                 if (!execution.sessionEnded()) {
                     execution.files().forEach(f -> written.add(Written.read(session, f.name())));

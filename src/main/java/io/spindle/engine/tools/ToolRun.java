@@ -8,7 +8,7 @@ import io.spindle.upstream.Cancellation;
  *
  * @param ordinal      how many calls of the same tool the run made before this one
  * @param cancellation cancelled once the run is cancelled, expired or handed back: a tool that waits stops waiting,
- *                     a tool that runs something stops it ({@link Cancellation#whileRunning})
+ *                     a tool that runs something stops it (code_interpreter asks {@link #isCancelled} while its cell runs)
  */
 public record ToolRun(String project, RunObject run, int ordinal, Cancellation cancellation) {
 
