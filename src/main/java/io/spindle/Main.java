@@ -3,6 +3,7 @@ package io.spindle;
 import java.time.InstantSource;
 import java.util.concurrent.CountDownLatch;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The command line: {@code spindle serve}, {@code spindle sandbox-check}, {@code spindle --version} and
@@ -41,7 +42,12 @@ public final class Main {
             Spindle started = Spindle.start(settings, InstantSource.system());
             if (settings.models().file().isPresent()) {
                 // replaces the JVM's own SIGHUP handling (a shutdown) only when there is a models file to read again
-                Signal.handle(new Signal("HUP"), signal -> started.reloadModels());
+                SignalHandler before = Signal.handle(new Signal("HUP"), signal -> started.reloadModels());
+                if (before == SignalHandler.SIG_IGN) {
+                    // a process started ignoring SIGHUP (nohup) keeps ignoring it: the JVM takes no handler then
+                    java.util.logging.Logger.getLogger(Main.class.getName()).warning("this process ignores SIGHUP (started "
+                            + "under nohup?), so SIGHUP will not re-read the models file; restart to read it again");
+                }
             }
             spindle = started;
         } catch (Settings.Invalid e) {

@@ -129,6 +129,8 @@ public final class ServerProcesses implements AutoCloseable {
      */
     private static ProcessBuilder serve(Map<String, String> settings, int port, List<String> jvmOptions) {
         List<String> command = new ArrayList<>();
+        // SIGHUP as a user's shell gives it, even when the build runs under nohup (env then execs java: same pid)
+        command.addAll(List.of("env", "--default-signal=HUP"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--enable-native-access=ALL-UNNAMED");
         command.addAll(jvmOptions);
