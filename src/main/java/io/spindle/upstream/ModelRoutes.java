@@ -115,7 +115,8 @@ public final class ModelRoutes {
     }
 
     private static Pattern wildcard(String model) {
-        return Pattern.compile(Arrays.stream(model.split("\\*", -1)).map(Pattern::quote).collect(Collectors.joining(".*")));
+        return Pattern.compile(Arrays.stream(model.split("\\*", -1)).map(Pattern::quote).collect(Collectors.joining(".*")),
+                Pattern.DOTALL);
     }
 
     // ---- the file ----

@@ -283,7 +283,8 @@ class FuzzTest {
             assertThat(error.get("code").isTextual()).as("a JSON object rejected has a code: %s", response.body()).isTrue();
             String param = error.get("param").asText();
             String code = error.get("code").asText();
-            if (!code.equals("invalid_value")) {
+            // model_not_found keeps OpenAI's own text, which names the model asked for rather than the parameter
+            if (!code.equals("invalid_value") && !code.equals("model_not_found")) {
                 assertThat(error.path("message").asText()).as("message names the param").contains("'" + param + "'");
             }
             tally.validationErrors++;

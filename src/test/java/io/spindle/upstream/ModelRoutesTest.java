@@ -94,6 +94,7 @@ class ModelRoutesTest {
                 .isEqualTo(ModelRoutes.CATCH_ALL);
         assertThat(routes.route("mistral").orElseThrow().baseUrl()).isEqualTo(URI.create("http://catch.example/v1"));
         assertThat(routes.route("gpt.4o")).as("a dot is no wildcard").map(ModelRoute::name).contains(ModelRoutes.CATCH_ALL);
+        assertThat(routes.route("gpt-\nline")).as("* takes line breaks too").map(ModelRoute::name).contains("patterns");
         assertThat(load(file("odd.json", """
                 {"routes": [{"name": "odd", "models": ["a\\\\E(*"], "base_url": "http://a.example/v1"}]}
                 """), Map.of()).route("a\\E(x)"))
