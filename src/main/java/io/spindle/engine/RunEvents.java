@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
@@ -78,14 +79,27 @@ public final class RunEvents {
 
     private final Map<String, List<Subscription>> subscribers = new ConcurrentHashMap<>();
 
-    /** Starts listening to a run's events; call before the action whose events the caller wants. */
+    /**
+     * Starts listening to a run's events; call before the action whose events the caller wants.
+     *
+     * <p>Between nodes, a run that already had events (tool outputs submitted) may still have some of its earlier ones
+     * on their way to this node: they were committed before this call, yet arrive after it. So the subscription first
+     * sends a marker through the same channel and takes events only once the marker came back: notifications arrive
+     * in commit order, so whatever comes after the marker was committed after it.
+     */
     public Subscription subscribe(String runId, boolean fromCreation) {
         Subscription s = new Subscription(runId, fromCreation);
+        if (cluster != null && !fromCreation) {
+            s.awaitedMarker = UUID.randomUUID().toString();
+        }
         subscribers.compute(runId, (id, list) -> {
             List<Subscription> l = list != null ? list : new CopyOnWriteArrayList<>();
             l.add(s);
             return l;
         });
+        if (s.awaitedMarker != null) {
+            cluster.send(CHANNEL, Json.object().put("run", runId).put("marker", s.awaitedMarker).toString());
+        }
         return s;
     }
 
@@ -244,6 +258,10 @@ public final class RunEvents {
         if (!subscribers.containsKey(runId)) {
             return;
         }
+        if (p.has("marker")) {
+            subscribers.getOrDefault(runId, List.of()).forEach(s -> s.markerArrived(p.path("marker").asText()));
+            return;
+        }
         Object data = p.has("data") ? p.get("data") : load(p);
         if (data != null) {
             deliver(runId, new Event(p.path("name").asText(), data));
@@ -310,6 +328,8 @@ public final class RunEvents {
         private final List<Event> early = new ArrayList<>();
         private boolean created;
         private boolean overflowed;
+        /** The marker this subscription waits for before it takes events (see {@link #subscribe}); null once it came. */
+        private volatile String awaitedMarker;
 
         private Subscription(String runId, boolean fromCreation) {
             this.runId = runId;
@@ -320,7 +340,16 @@ public final class RunEvents {
          * A new run's executor may publish before its creator announced {@code thread.run.created}
          * and {@code thread.run.queued}; such events wait here until it has.
          */
+        private void markerArrived(String marker) {
+            if (marker.equals(awaitedMarker)) {
+                awaitedMarker = null;
+            }
+        }
+
         private void offer(Event event) {
+            if (awaitedMarker != null && !event.name().equals("error")) {
+                return; // committed before this subscription began
+            }
             lock.lock();
             try {
                 if (!created && !event.name().equals("error")) {
