@@ -21,6 +21,7 @@ public record Settings(
         Path dataDir,
         Optional<String> databaseUrl,
         int databasePoolSize,
+        Duration databaseWait,
         Map<String, String> apiKeys,
         long maxBodyBytes,
         long maxFileBytes,
@@ -69,6 +70,7 @@ public record Settings(
             new Variable("SPINDLE_PORT", "8080", "Port to listen on."),
             new Variable("SPINDLE_DATA_DIR", "./spindle-data", "Directory for the SQLite database and stored blobs."),
             new Variable("SPINDLE_DATABASE_URL", "(unset)", "PostgreSQL URL (postgresql://user:pass@host:5432/db or jdbc:postgresql://...); switches storage from SQLite to PostgreSQL."),
+            new Variable("SPINDLE_DATABASE_WAIT_MS", "5000", "How long an API request waits for a free PostgreSQL connection before answering 503 with Retry-After; runs and ingestion wait as long as it takes, and a node whose pool is that busy claims no new work."),
             new Variable("SPINDLE_DATABASE_POOL_SIZE", "32", "Most connections each node opens to PostgreSQL; an idle node keeps 2 (plus its listening one). SQLite uses 8."),
             new Variable("SPINDLE_API_KEYS", "(unset)", "Comma-separated `key` or `key:project` entries. Unset: no authentication (loopback only). A key without a project belongs to project `default`."),
             new Variable("SPINDLE_MODELS_FILE", "(unset)", "Path of the models file (JSON, or YAML when it ends in .yaml/.yml): which endpoint each model's runs go to (see Models). Re-read on SIGHUP. Unset: every run goes to SPINDLE_UPSTREAM_URL."),
@@ -123,6 +125,7 @@ public record Settings(
         Optional<String> databaseUrl = value(env, "SPINDLE_DATABASE_URL");
         databaseUrl.ifPresent(Settings::checkDatabaseUrl);
         int poolSize = intValue(env, "SPINDLE_DATABASE_POOL_SIZE", 32, 2, 10_000);
+        Duration databaseWait = Duration.ofMillis(intValue(env, "SPINDLE_DATABASE_WAIT_MS", 5_000, 250, 600_000));
         Map<String, String> apiKeys = apiKeys(value(env, "SPINDLE_API_KEYS").orElse(""));
         if (apiKeys.isEmpty() && !isLoopback(host)) {
             throw new Invalid("SPINDLE_API_KEYS must be set to listen on the non-loopback address SPINDLE_HOST=" + host);
@@ -161,7 +164,7 @@ public record Settings(
                 intValue(env, "SPINDLE_MAX_CONNECTIONS", 10_000, 1, 1_000_000),
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
-        return new Settings(host, port, dataDir, databaseUrl, poolSize, apiKeys, maxBody, maxFile, nodeId, upstream, models, runs,
+        return new Settings(host, port, dataDir, databaseUrl, poolSize, databaseWait, apiKeys, maxBody, maxFile, nodeId, upstream, models, runs,
                 maxConcurrentIngestions, web, embedding(env), sandboxing(env));
     }
 

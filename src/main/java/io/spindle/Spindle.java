@@ -247,7 +247,7 @@ public final class Spindle implements AutoCloseable {
 
     private static Database openDatabase(Settings settings) {
         if (settings.databaseUrl().isPresent()) {
-            return Database.postgres(settings.databaseUrl().get(), settings.databasePoolSize());
+            return Database.postgres(settings.databaseUrl().get(), settings.databasePoolSize(), settings.databaseWait());
         }
         try {
             return Database.sqlite(settings.dataDir());

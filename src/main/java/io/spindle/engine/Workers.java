@@ -1,5 +1,6 @@
 package io.spindle.engine;
 
+import io.spindle.store.Database;
 import io.spindle.store.LeaseQueue;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -107,7 +108,8 @@ final class Workers<J extends Workers.Job> {
 
     /** Claims a row and starts its job; false when no slot is free or nothing is claimable. */
     private boolean claimOne() {
-        if (!slots.tryAcquire()) {
+        // a node whose database pool is at its limit takes on no more work; what it runs goes on, slower
+        if (queue.saturated() || !slots.tryAcquire()) {
             return false;
         }
         J job = null;
@@ -135,7 +137,7 @@ final class Workers<J extends Workers.Job> {
 
     private void execute(J job) {
         try {
-            job.run();
+            Database.patiently(job::run);
         } catch (Throwable e) {
             LOG.log(Level.SEVERE, kind + " " + job.lease().id() + " ended with an unexpected failure", e);
         } finally {

@@ -2,12 +2,15 @@ package io.spindle.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import org.flywaydb.core.Flyway;
 
 /**
@@ -86,6 +89,14 @@ public final class Database implements AutoCloseable {
 
     /** PostgreSQL from a {@code postgresql://user:pass@host:port/db} or {@code jdbc:postgresql://} URL. */
     public static Database postgres(String url, int poolSize) {
+        return postgres(url, poolSize, Duration.ofSeconds(5));
+    }
+
+    /**
+     * {@link #postgres(String, int)} whose callers wait at most {@code wait} for a pooled connection; past it a call
+     * fails with {@link StoreException#noConnection()}, unless it runs {@link #patiently}.
+     */
+    public static Database postgres(String url, int poolSize, Duration wait) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("spindle-postgres");
         if (url.startsWith("jdbc:")) {
@@ -108,13 +119,47 @@ public final class Database implements AutoCloseable {
         // Open connections as load needs them (idle ones close after 10 minutes) rather than holding the
         // whole pool open from the start: several nodes (and test suites) share one server's connection limit.
         config.setMinimumIdle(Math.min(2, poolSize));
-        // Fail fast when the database is away, so /readyz and requests answer within seconds.
-        config.setConnectionTimeout(5_000);
+        // Fail fast when the database is away or the pool busy, so /readyz and requests answer within seconds.
+        config.setConnectionTimeout(Math.max(250, wait.toMillis()));
         return new Database(new HikariDataSource(config), Dialect.POSTGRESQL, () -> { });
     }
 
     public Dialect dialect() {
         return dialect;
+    }
+
+    private static final ThreadLocal<Boolean> PATIENT = ThreadLocal.withInitial(() -> false);
+
+    /**
+     * Runs {@code work} with every call of this thread waiting for a pooled connection as long as it takes, instead of
+     * failing once the pool stayed busy past its wait: background work (a run, an ingestion) slows down under load but
+     * never fails for it. A closed pool still fails at once.
+     */
+    public static void patiently(Runnable work) {
+        PATIENT.set(true);
+        try {
+            work.run();
+        } finally {
+            PATIENT.remove();
+        }
+    }
+
+    /** Whether calls are waiting for a pooled connection right now: this node works at its pool's limit. */
+    public boolean saturated() {
+        HikariPoolMXBean stats = pool.getHikariPoolMXBean();
+        return stats != null && stats.getThreadsAwaitingConnection() > 0;
+    }
+
+    private Connection connection() throws SQLException {
+        while (true) {
+            try {
+                return pool.getConnection();
+            } catch (SQLTransientConnectionException busy) {
+                if (!PATIENT.get() || pool.isClosed()) {
+                    throw busy;
+                }
+            }
+        }
     }
 
     /** A connection held for long (the LISTEN connection); it goes back to the pool when closed. */
@@ -128,7 +173,7 @@ public final class Database implements AutoCloseable {
      */
     Connection transaction() {
         try {
-            Connection c = pool.getConnection();
+            Connection c = connection();
             c.setAutoCommit(false);
             return c;
         } catch (SQLException e) {
@@ -147,7 +192,7 @@ public final class Database implements AutoCloseable {
     }
 
     public <T> T read(Work<T> work) {
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = connection()) {
             return work.run(c);
         } catch (SQLException e) {
             throw new StoreException(e);
@@ -158,7 +203,7 @@ public final class Database implements AutoCloseable {
         if (sqliteWriter != null) {
             return sqliteWriter.write(work);
         }
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = connection()) {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);

@@ -44,6 +44,11 @@ public final class LeaseQueue {
                 + "WHERE lease_owner = ?";
     }
 
+    /** Whether this node's database pool is at its limit: no time to take on more work. */
+    public boolean saturated() {
+        return db.saturated();
+    }
+
     public Table table() {
         return table;
     }

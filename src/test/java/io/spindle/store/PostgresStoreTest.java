@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spindle.testing.TestPostgres;
 import java.net.ServerSocket;
+import java.sql.Connection;
+import java.time.Duration;
 import java.time.InstantSource;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The store contract on PostgreSQL, one fresh database per test (dropped afterwards). */
@@ -71,6 +75,37 @@ class PostgresStoreTest extends StoreContract {
         assertThat(plain).startsWith("postgresql://" + user + "@127.0.0.1:").doesNotContain("?");
         try (Database other = Database.postgres(plain, 2)) {
             assertThat(new JdbcStore(other, new VectorStoreRepository(other, InstantSource.system(), "test-model")).ping()).isTrue();
+        }
+    }
+
+    @Test
+    void aBusyPoolFailsARequestAfterItsWaitButLetsPatientWorkWaitAsLongAsItTakes() throws Exception {
+        try (Database two = Database.postgres(url, 2, Duration.ofMillis(250))) {
+            Connection first = two.transaction();
+            Connection second = two.transaction();
+            assertThatThrownBy(() -> two.read(c -> Sql.exists(c, "SELECT 1"))).isInstanceOf(StoreException.class)
+                    .matches(e -> ((StoreException) e).noConnection(), "no connection came free");
+
+            CompletableFuture<Boolean> patient = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> Database.patiently(() -> {
+                try {
+                    patient.complete(two.read(c -> Sql.exists(c, "SELECT 1")));
+                } catch (RuntimeException e) {
+                    patient.completeExceptionally(e);
+                }
+            }));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!two.saturated() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(two.saturated()).as("a caller waits for a connection").isTrue();
+            Thread.sleep(1_000); // four times the wait: a caller that was not patient would have failed by now
+            assertThat(patient).isNotDone();
+
+            Database.release(first);
+            assertThat(patient.get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(two.saturated()).isFalse();
+            Database.release(second);
         }
     }
 }
