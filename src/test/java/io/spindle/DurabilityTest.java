@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -33,19 +34,14 @@ class DurabilityTest {
     Path dataDir;
 
     private final List<Thread> workers = new ArrayList<>();
+    @AutoClose
     private ServerProcesses servers;
 
     @AfterEach
-    void cleanUp() throws Exception {
-        try {
-            if (servers != null) {
-                servers.close();
-            }
-        } finally {
-            for (Thread t : workers) {
-                t.interrupt();
-                t.join(60_000);
-            }
+    void stopWorkers() throws InterruptedException {
+        for (Thread t : workers) {
+            t.interrupt();
+            t.join(60_000);
         }
     }
 

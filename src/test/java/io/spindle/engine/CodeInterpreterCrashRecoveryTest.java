@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,21 +55,12 @@ class CodeInterpreterCrashRecoveryTest {
     @TempDir
     Path dataDir;
 
+    @AutoClose
     private final FakeUpstream model = FakeUpstream.start()
             .respondWith(body -> Reply.error(500, "FakeUpstream: this test scripted no further request"));
+    @AutoClose
     private ServerProcesses servers;
     private String databaseUrl;
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        try {
-            if (servers != null) {
-                servers.close();
-            }
-        } finally {
-            model.close();
-        }
-    }
 
     @Test
     void killedWhileACellRunsTheSandboxDiesWithTheServerAndTheRunCompletesOnceAfterRestart() throws Exception {

@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,21 +53,12 @@ class CrashRecoveryTest {
     @TempDir
     Path dataDir;
 
+    @AutoClose
     private final FakeUpstream fake = FakeUpstream.start()
             .respondWith(body -> Reply.error(500, "FakeUpstream: this test scripted no further request"));
+    @AutoClose
     private ServerProcesses servers;
     private String databaseUrl;
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        try {
-            if (servers != null) {
-                servers.close();
-            }
-        } finally {
-            fake.close();
-        }
-    }
 
     // ---- a/d: killed mid-answer, restarted as the same node
 

@@ -19,7 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,22 +50,13 @@ class FileSearchCrashRecoveryTest {
     @TempDir
     Path dataDir;
 
+    @AutoClose
     private final FakeUpstream model = FakeUpstream.start()
             .respondWith(body -> Reply.error(500, "FakeUpstream: this test scripted no further request"));
+    @AutoClose
     private final FakeEmbeddings embeddings = FakeEmbeddings.start();
+    @AutoClose
     private ServerProcesses servers;
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        try {
-            if (servers != null) {
-                servers.close();
-            }
-        } finally {
-            embeddings.close();
-            model.close();
-        }
-    }
 
     @Test
     void killedAfterTheSearchWhileTheModelIsAskedAgainTheRunCompletesWithTheSearchKept() throws Exception {

@@ -15,7 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,21 +33,12 @@ class ModelReloadTest {
     @TempDir
     Path dir;
 
+    @AutoClose
     private final FakeUpstream oldUpstream = FakeUpstream.start();
+    @AutoClose
     private final FakeUpstream newUpstream = FakeUpstream.start();
+    @AutoClose
     private ServerProcesses servers;
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        try {
-            if (servers != null) {
-                servers.close();
-            }
-        } finally {
-            oldUpstream.close();
-            newUpstream.close();
-        }
-    }
 
     @Test
     void aRunStreamingDuringTheReloadEndsOnItsUpstreamAndTheNextRunGoesToTheNewOne() throws Exception {
