@@ -7,6 +7,7 @@ import io.spindle.api.MessageDeltaObject;
 import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
+import io.spindle.store.Database;
 import io.spindle.store.Notifications;
 import io.spindle.store.RunChange;
 import io.spindle.store.Store;
@@ -24,6 +25,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The stream of a run's events, as the Assistants API names them ({@code thread.run.in_progress},
@@ -39,6 +42,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * as a reference and read back from the database.
  */
 public final class RunEvents {
+    private static final Logger LOG = Logger.getLogger(RunEvents.class.getName());
     static final int BUFFERED_EVENTS = 10_000;
     /** A text delta stops taking in later ones at this length. */
     private static final int MERGED_TEXT_CHARS = 8_192;
@@ -141,9 +145,23 @@ public final class RunEvents {
             if (pendingBytes >= BATCH_BYTES) {
                 flushDeltas();
             } else if (scheduledFlush == null) {
-                scheduledFlush = timer.schedule(this::flushDeltas, BATCH_MILLIS, TimeUnit.MILLISECONDS);
+                scheduledFlush = timer.schedule(this::flushInBackground, BATCH_MILLIS, TimeUnit.MILLISECONDS);
             }
         }
+    }
+
+    /**
+     * The timer's flush, on a thread of its own that waits for a database connection as a run does: the timer must
+     * not block on a busy pool, and deltas must not be dropped for one.
+     */
+    private void flushInBackground() {
+        Thread.ofVirtual().name("stream-deltas").start(() -> {
+            try {
+                Database.patiently(this::flushDeltas);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "sending stream deltas to the other nodes failed", e);
+            }
+        });
     }
 
     /**

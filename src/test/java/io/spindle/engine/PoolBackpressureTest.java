@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.spindle.testing.Api;
 import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.RunEndToEnd;
+import io.spindle.testing.SseEvents;
+import io.spindle.testing.StreamReplay;
 import io.spindle.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,11 +21,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A PostgreSQL node with a pool far too small for its load: API requests that find no connection in time answer 503
- * with {@code Retry-After} (clients retry), but no run fails for it. The runs' own database work waits for a
- * connection instead, and the node claims no new run while callers wait for one.
+ * with {@code Retry-After} (clients retry), but no run fails for it and no stream loses a delta. The runs' own database
+ * work, and the sending of their deltas, waits for a connection instead, and the node claims no new run while callers
+ * wait for one.
  */
 class PoolBackpressureTest extends RunEndToEnd {
     private static final int RUNS = 24;
+    private static final String REPLY = "A reply in several pieces, each one a notification to every node.";
 
     @Override
     protected TestServer.Storage storage() {
@@ -38,7 +42,7 @@ class PoolBackpressureTest extends RunEndToEnd {
 
     @Test
     void runsSlowDownButNoneFailsWhenThePoolIsExhausted() throws Exception {
-        script(body -> Reply.text("A reply in several pieces, each one a notification to every node.").withPieceSize(4));
+        script(body -> Reply.text(REPLY).withPieceSize(4));
         String assistant = api().post("/v1/assistants", Map.of("model", "gpt-4o")).ok().path("id").asText();
         AtomicInteger busy = new AtomicInteger();
 
@@ -46,10 +50,13 @@ class PoolBackpressureTest extends RunEndToEnd {
         try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<String>> started = new ArrayList<>();
             for (int i = 0; i < RUNS; i++) {
-                String body = "{\"assistant_id\": \"" + assistant + "\", \"thread\": {\"messages\": [{\"role\": \"user\", "
-                        + "\"content\": \"Hello " + i + "\"}]}}";
+                boolean streamed = i % 2 == 0;
+                String body = "{\"assistant_id\": \"" + assistant + "\", \"stream\": " + streamed + ", \"thread\": "
+                        + "{\"messages\": [{\"role\": \"user\", \"content\": \"Hello " + i + "\"}]}}";
                 started.add(clients.submit(() -> {
-                    JsonNode run = retrying(busy, () -> api().post("/v1/threads/runs", body)).ok();
+                    Api.Response response = retrying(busy, () -> streamed ? api().postStreaming("/v1/threads/runs", body)
+                            : api().post("/v1/threads/runs", body));
+                    JsonNode run = streamed ? streamedRun(response) : response.ok();
                     return "/v1/threads/" + run.path("thread_id").asText() + "/runs/" + run.path("id").asText();
                 }));
             }
@@ -63,6 +70,15 @@ class PoolBackpressureTest extends RunEndToEnd {
             assertThat(run.path("status").asText()).as("run %s", run).isEqualTo("completed");
         }
         System.out.printf("PoolBackpressureTest: %d runs completed; %d requests answered 503 and were retried%n", RUNS, busy.get());
+    }
+
+    /** The run a whole stream ended with; its deltas must add up to its message exactly. */
+    private static JsonNode streamedRun(Api.Response response) {
+        assertThat(response.status()).as(response.body()).isEqualTo(200);
+        List<SseEvents.Event> events = SseEvents.parse(response.body());
+        StreamReplay.Result replay = StreamReplay.replay(events);
+        assertThat(replay.text(replay.onlyMessageId())).isEqualTo(REPLY);
+        return replay.run();
     }
 
     /** A request again after each 503, as the SDKs do (they honour Retry-After), which must be there. */
