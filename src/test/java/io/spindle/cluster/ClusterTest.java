@@ -684,12 +684,7 @@ class ClusterTest {
     /** Reads a whole SDK stream as events (the SDK's view: no {@code done}). */
     private static List<SseEvents.Event> collect(StreamResponse<AssistantStreamEvent> stream) {
         try (stream) {
-            return stream.stream().map(e -> {
-                JsonNode tree = SdkJson.tree(e);
-                SseEvents.Event event = new SseEvents.Event(tree.path("event").asText(), tree.path("data").toString());
-                SseEvents.validate(event);
-                return event;
-            }).toList();
+            return stream.stream().map(SdkJson::event).toList();
         }
     }
 

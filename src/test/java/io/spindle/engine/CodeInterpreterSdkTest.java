@@ -1,6 +1,5 @@
 package io.spindle.engine;
 
-import static io.spindle.testing.SdkJson.tree;
 import static io.spindle.testing.SdkRuns.createRun;
 import static io.spindle.testing.SdkRuns.messagesOf;
 import static io.spindle.testing.SdkRuns.pollFor;
@@ -27,6 +26,7 @@ import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.FakeUpstream.ToolCall;
 import io.spindle.api.Json;
 import io.spindle.testing.RunEndToEnd;
+import io.spindle.testing.SdkJson;
 import io.spindle.testing.SdkRuns;
 import io.spindle.testing.SdkThreads;
 import io.spindle.testing.SseEvents;
@@ -146,7 +146,7 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         script(code(python).withPieceSize(3), Reply.text(answer).withPieceSize(4));
 
         List<AssistantStreamEvent> sdkEvents = stream(threadId, assistant);
-        List<SseEvents.Event> events = sdkEvents.stream().map(CodeInterpreterSdkTest::event).toList();
+        List<SseEvents.Event> events = sdkEvents.stream().map(SdkJson::event).toList();
 
         assertThat(StreamReplay.order(events)).containsExactly(
                 "thread.run.created", "thread.run.queued", "thread.run.in_progress",
@@ -211,7 +211,7 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
         String threadId = threadWith(sdk(), "Print a lot.");
         script(code("print('\u00e9' * 2500)"), Reply.text("Printed."));
 
-        List<SseEvents.Event> events = stream(threadId, assistant).stream().map(CodeInterpreterSdkTest::event).toList();
+        List<SseEvents.Event> events = stream(threadId, assistant).stream().map(SdkJson::event).toList();
 
         List<JsonNode> logPieces = events.stream().filter(e -> e.name().equals("thread.run.step.delta"))
                 .flatMap(e -> e.json().path("delta").path("step_details").path("tool_calls").path(0)
@@ -227,11 +227,6 @@ class CodeInterpreterSdkTest extends RunEndToEnd {
                 .threadId(threadId).assistantId(assistant.id()).build())) {
             return stream.stream().toList();
         }
-    }
-
-    private static SseEvents.Event event(AssistantStreamEvent e) {
-        JsonNode t = tree(e);
-        return new SseEvents.Event(t.path("event").asText(), t.path("data").toString());
     }
 
     @Test

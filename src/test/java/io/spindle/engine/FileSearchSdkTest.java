@@ -212,10 +212,7 @@ class FileSearchSdkTest extends RunEndToEnd {
         try (StreamResponse<AssistantStreamEvent> stream = sdk().beta().threads().runs().createStreaming(RunCreateParams.builder()
                 .threadId(threadId).assistantId(lib.assistant().id())
                 .addInclude(RunStepInclude.STEP_DETAILS_TOOL_CALLS_FILE_SEARCH_RESULTS_CONTENT).build())) {
-            events = stream.stream().map(e -> {
-                JsonNode t = tree(e);
-                return new SseEvents.Event(t.path("event").asText(), t.path("data").toString());
-            }).toList();
+            events = stream.stream().map(SdkJson::event).toList();
         }
 
         assertThat(StreamReplay.order(events)).containsExactly(

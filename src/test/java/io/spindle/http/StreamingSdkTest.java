@@ -351,13 +351,13 @@ class StreamingSdkTest extends EndToEnd {
                 RunCreateParams.builder().assistantId(assistant).build())) {
             Iterator<AssistantStreamEvent> it = stream.stream().iterator();
             while (count(events, "thread.message.delta") < 3 && it.hasNext()) {
-                events.add(event(it.next()));
+                events.add(SdkJson.event(it.next()));
             }
             assertThat(count(events, "thread.message.delta")).isEqualTo(3);
             String runId = data(events, "thread.run.created").path("id").asText();
             var cancelling = sdk().beta().threads().runs().cancel(runId, RunCancelParams.builder().threadId(thread).build());
             assertThat(cancelling.status().asString()).isEqualTo("cancelling");
-            it.forEachRemaining(e -> events.add(event(e)));
+            it.forEachRemaining(e -> events.add(SdkJson.event(e)));
         }
 
         List<String> tail = StreamReplay.order(events).stream().filter(n -> !n.endsWith("*")).toList();
@@ -412,18 +412,10 @@ class StreamingSdkTest extends EndToEnd {
     /** Reads a whole stream as events (the SDK's view: no {@code done}). */
     private static List<SseEvents.Event> collect(StreamResponse<AssistantStreamEvent> stream) {
         try (stream) {
-            return stream.stream().map(StreamingSdkTest::event).toList();
+            return stream.stream().map(SdkJson::event).toList();
         }
     }
 
-    /** An SDK event written back as name and data (the SDK keeps fields it does not model). */
-    private static SseEvents.Event event(AssistantStreamEvent e) {
-        JsonNode tree = SdkJson.tree(e);
-        assertThat(tree.path("event").isTextual()).as("an event the SDK does not know: %s", tree).isTrue();
-        SseEvents.Event event = new SseEvents.Event(tree.path("event").asText(), tree.path("data").toString());
-        SseEvents.validate(event);
-        return event;
-    }
 
     private static long count(List<SseEvents.Event> events, String name) {
         return events.stream().filter(e -> e.name().equals(name)).count();

@@ -87,28 +87,19 @@ public final class Api {
      * it), or the JSON error that came instead.
      */
     public Response postStreaming(String path, String json) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
-                .timeout(Duration.ofSeconds(60))
-                .header("OpenAI-Beta", "assistants=v2")
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json));
-        if (apiKey != null) {
-            request.header("Authorization", "Bearer " + apiKey);
-        }
-        try {
-            HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            return new Response(response.statusCode(), response.body(), response.headers());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        HttpResponse<String> response = exchange(request("POST", path, json, Duration.ofSeconds(60)),
+                HttpResponse.BodyHandlers.ofString());
+        return new Response(response.statusCode(), response.body(), response.headers());
     }
 
     public Response send(String method, String path, String json) {
+        return send(request(method, path, json, Duration.ofSeconds(30)));
+    }
+
+    /** A request with the headers the SDKs send: the beta header, the JSON body's type, the key. */
+    private HttpRequest request(String method, String path, String json, Duration timeout) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
-                .timeout(Duration.ofSeconds(30))
+                .timeout(timeout)
                 .header("OpenAI-Beta", "assistants=v2")
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
         if (json != null) {
@@ -117,7 +108,7 @@ public final class Api {
         if (apiKey != null) {
             request.header("Authorization", "Bearer " + apiKey);
         }
-        return send(request.build());
+        return request.build();
     }
 
     /**
@@ -129,37 +120,36 @@ public final class Api {
         if (apiKey != null) {
             request.header("Authorization", "Bearer " + apiKey);
         }
-        try {
-            HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-            if (response.statusCode() != 200) {
-                try (InputStream in = response.body()) {
-                    throw new AssertionError("GET " + path + " answered " + response.statusCode() + ": "
-                            + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-                }
+        HttpResponse<InputStream> response = exchange(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() != 200) {
+            try (InputStream in = response.body()) {
+                throw new AssertionError("GET " + path + " answered " + response.statusCode() + ": "
+                        + new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            return response.body();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
+        return response.body();
     }
 
     /** Sends any request (for tests that need full control) and validates the answer. */
     public Response send(HttpRequest request) {
+        HttpResponse<String> response = exchange(request, HttpResponse.BodyHandlers.ofString());
+        String contentType = response.headers().firstValue("content-type").orElse("");
+        if (!contentType.startsWith("application/json")) {
+            throw new AssertionError(request.method() + " " + request.uri() + " answered " + response.statusCode()
+                    + " with content type '" + contentType + "': " + response.body());
+        }
+        if (response.headers().firstValue("x-request-id").isEmpty()) {
+            throw new AssertionError(request.method() + " " + request.uri() + " answered without x-request-id");
+        }
+        WireSchemas.check(request.method(), request.uri().getPath(), response.statusCode(), response.body());
+        return new Response(response.statusCode(), response.body(), response.headers());
+    }
+
+    private static <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> body) {
         try {
-            HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-            String contentType = response.headers().firstValue("content-type").orElse("");
-            if (!contentType.startsWith("application/json")) {
-                throw new AssertionError(request.method() + " " + request.uri() + " answered " + response.statusCode()
-                        + " with content type '" + contentType + "': " + response.body());
-            }
-            if (response.headers().firstValue("x-request-id").isEmpty()) {
-                throw new AssertionError(request.method() + " " + request.uri() + " answered without x-request-id");
-            }
-            WireSchemas.check(request.method(), request.uri().getPath(), response.statusCode(), response.body());
-            return new Response(response.statusCode(), response.body(), response.headers());
+            return HTTP.send(request, body);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openai.core.JsonValue;
 import com.openai.core.ObjectMappers;
+import com.openai.models.beta.assistants.AssistantStreamEvent;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -33,6 +34,20 @@ public final class SdkJson {
         ObjectNode object = (ObjectNode) tree(sdkValue);
         object.remove(java.util.List.of(keys));
         return object;
+    }
+
+    /**
+     * An event of an SDK stream written back as name and data (the SDK keeps fields it does not model), validated
+     * against the spec's schema for its name; an event the SDK does not know fails.
+     */
+    public static SseEvents.Event event(AssistantStreamEvent sdkEvent) {
+        JsonNode tree = tree(sdkEvent);
+        if (!tree.path("event").isTextual()) {
+            throw new AssertionError("an event the SDK does not know: " + tree);
+        }
+        SseEvents.Event event = new SseEvents.Event(tree.path("event").asText(), tree.path("data").toString());
+        SseEvents.validate(event);
+        return event;
     }
 
     /** JSON text (text blocks welcome) as a tree. */
