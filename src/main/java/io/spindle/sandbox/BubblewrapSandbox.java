@@ -96,7 +96,6 @@ public final class BubblewrapSandbox implements Sandbox {
         @Override public void putFile(String name, InputStream content) { session.putFile(name, content); }
         @Override public Execution execute(String code, Duration limit, BooleanSupplier stop) { return session.execute(code, limit, stop); }
         @Override public byte[] readFile(String name) { return session.readFile(name); }
-        @Override public void interrupt() { session.interrupt(); }
 
         @Override
         public void close() {

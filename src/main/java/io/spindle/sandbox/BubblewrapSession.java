@@ -215,8 +215,7 @@ final class BubblewrapSession implements Session {
      * SIGINT to the kernel: the child of bwrap's PID 1 (bwrap → bwrap as PID 1 of the sandbox → python). The kernel
      * takes it only while a cell runs.
      */
-    @Override
-    public void interrupt() {
+    private void interrupt() {
         process.toHandle().children().flatMap(ProcessHandle::children).forEach(kernel -> {
             try {
                 new ProcessBuilder("/bin/kill", "-INT", Long.toString(kernel.pid())).start().waitFor(5, TimeUnit.SECONDS);

@@ -33,9 +33,6 @@ public interface Session extends AutoCloseable {
     /** The bytes of the regular file {@code /mnt/data/<name>}; a link, a FIFO or a missing file fails clearly. */
     byte[] readFile(String name);
 
-    /** Stops the running cell as Ctrl-C does; the variables survive. */
-    void interrupt();
-
     @Override
     void close();
 }
