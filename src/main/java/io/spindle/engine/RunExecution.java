@@ -201,8 +201,8 @@ final class RunExecution implements Workers.Job {
     /** One model turn, and the built-in calls it made; true when the run goes on with another turn. */
     private boolean execute(List<RunStepObject> steps) {
         Usage used = usedSoFar(steps);
-        offer = engine.tools().offer(claim.project(), run);
         List<MessageObject> messages = engine.store().threadMessages(claim.project(), run.threadId());
+        offer = engine.tools().offer(claim.project(), run, messages);
         ImageSource images = engine.images().source(claim.project());
         Prompt.Built prompt = Prompt.build(run, offer, messages, steps, used, engine.contextTokens(run.model()), images);
         if (prompt.overPromptBudget()) {

@@ -122,7 +122,7 @@ class PromptTest {
     }
 
     private static BuiltInTools.Offer offer() {
-        return new BuiltInTools.Offer("proj", RUN, List.of());
+        return new BuiltInTools.Offer("proj", RUN, List.of(), List.of());
     }
 
     private static JsonNode lastMessage(Prompt.Built built) {

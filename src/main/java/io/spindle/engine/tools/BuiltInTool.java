@@ -2,6 +2,7 @@ package io.spindle.engine.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.ToolCall;
 import java.util.List;
@@ -28,8 +29,11 @@ public interface BuiltInTool {
         return Optional.empty();
     }
 
-    /** What the system prompt of {@code run} says about using the tool, or an empty string. */
-    String instructions(String project, RunObject run);
+    /**
+     * What the system prompt of {@code run} says about using the tool, or an empty string; {@code threadMessages} are
+     * the thread's messages the prompt is built from.
+     */
+    String instructions(String project, RunObject run, List<MessageObject> threadMessages);
 
     /** The call as the model began it: not executed yet, shown in the step and announced to streams as such. */
     ToolCall begin(String callId, String arguments, JsonNode toolEntry, ToolRun run);

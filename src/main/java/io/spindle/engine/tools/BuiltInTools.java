@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
+import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.ToolCall;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ public final class BuiltInTools {
      * What a run offers the model besides its functions: each enabled built-in tool with its tools entry. A function
      * of the run named like a built-in tool shadows it, so the model's call is never ambiguous.
      */
-    public Offer offer(String project, RunObject run) {
+    public Offer offer(String project, RunObject run, List<MessageObject> threadMessages) {
         Set<String> functions = new HashSet<>();
         for (JsonNode t : run.tools()) {
             if (t.path("type").asText().equals(ToolCall.Function.TYPE)) {
@@ -45,7 +46,7 @@ public final class BuiltInTools {
                 offered.add(new Offered(tool, t));
             }
         }
-        return new Offer(project, run, List.copyOf(offered));
+        return new Offer(project, run, threadMessages, List.copyOf(offered));
     }
 
     /**
@@ -67,8 +68,8 @@ public final class BuiltInTools {
     /** A built-in tool a run enabled, with its {@code tools} entry (its options). */
     public record Offered(BuiltInTool tool, JsonNode entry) {}
 
-    /** The built-in tools one run offers. */
-    public record Offer(String project, RunObject run, List<Offered> tools) {
+    /** The built-in tools one run offers, for a turn whose prompt holds {@code threadMessages}. */
+    public record Offer(String project, RunObject run, List<MessageObject> threadMessages, List<Offered> tools) {
 
         /** The offered tool the model called by this function name, if it is one. */
         public Optional<Offered> forName(String name) {
@@ -84,7 +85,7 @@ public final class BuiltInTools {
 
         /** What the system prompt says about them (empty when none says anything). */
         public String instructions() {
-            return tools.stream().map(o -> o.tool().instructions(project, run)).filter(s -> !s.isEmpty())
+            return tools.stream().map(o -> o.tool().instructions(project, run, threadMessages)).filter(s -> !s.isEmpty())
                     .collect(Collectors.joining("\n\n"));
         }
 

@@ -88,8 +88,8 @@ public final class CodeInterpreterTool implements BuiltInTool {
     }
 
     @Override
-    public String instructions(String project, RunObject run) {
-        String files = String.join(", ", inputFiles(project, run).keySet());
+    public String instructions(String project, RunObject run, List<MessageObject> threadMessages) {
+        String files = String.join(", ", inputFiles(project, run, threadMessages).keySet());
         return "When you use code_interpreter to make a file for the user, save it under /mnt/data and link it in your "
                 + "answer as sandbox:/mnt/data/NAME."
                 + (files.isEmpty() ? "" : " The user's files are in /mnt/data: " + files + ".");
@@ -224,7 +224,8 @@ public final class CodeInterpreterTool implements BuiltInTool {
     /** Puts the run's input files into the session under their names, those it does not have yet. */
     private void putFiles(Session session, ToolRun run) {
         Set<String> present = filesIn.computeIfAbsent(session, s -> Collections.synchronizedSet(new HashSet<>()));
-        for (Map.Entry<String, FileObject> file : inputFiles(run.project(), run.run()).entrySet()) {
+        List<MessageObject> messages = store.threadMessages(run.project(), run.run().threadId());
+        for (Map.Entry<String, FileObject> file : inputFiles(run.project(), run.run(), messages).entrySet()) {
             if (present.contains(file.getValue().id())) {
                 continue;
             }
@@ -244,11 +245,11 @@ public final class CodeInterpreterTool implements BuiltInTool {
      * thread's code_interpreter attachments, by their name in {@code /mnt/data}: the file's name, or its id when that
      * cannot be a name there (a {@code /} in it, say) or an earlier file has it. A file deleted since is left out.
      */
-    private Map<String, FileObject> inputFiles(String project, RunObject run) {
+    private Map<String, FileObject> inputFiles(String project, RunObject run, List<MessageObject> threadMessages) {
         Set<String> ids = new LinkedHashSet<>();
         store.assistant(project, run.assistantId()).ifPresent(a -> fileIds(a.toolResources(), ids));
         store.thread(project, run.threadId()).ifPresent(t -> fileIds(t.toolResources(), ids));
-        for (MessageObject m : store.threadMessages(project, run.threadId())) {
+        for (MessageObject m : threadMessages) {
             attachedFileIds(m.attachments(), ids);
         }
         Map<String, FileObject> byName = new LinkedHashMap<>();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.spindle.api.ApiException;
 import io.spindle.api.Json;
+import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.ThreadObject;
 import io.spindle.api.ToolCall;
@@ -65,7 +66,7 @@ public final class FileSearchTool implements BuiltInTool {
     }
 
     @Override
-    public String instructions(String project, RunObject run) {
+    public String instructions(String project, RunObject run, List<MessageObject> threadMessages) {
         return FileSearchOutput.instructions();
     }
 
