@@ -67,6 +67,17 @@ public final class StreamReplay {
         return new Result(replay.messages, replay.steps, replay.run);
     }
 
+    /**
+     * The {@link #order} of a run (as the SDK streams it, without {@code done}) that calls a built-in tool once and then
+     * answers: a tool_calls step with its deltas, then a message_creation step with its message.
+     */
+    public static final List<String> TOOL_TURN_THEN_ANSWER = List.of(
+            "thread.run.created", "thread.run.queued", "thread.run.in_progress",
+            "thread.run.step.created", "thread.run.step.in_progress", "thread.run.step.delta*", "thread.run.step.completed",
+            "thread.run.step.created", "thread.run.step.in_progress",
+            "thread.message.created", "thread.message.in_progress", "thread.message.delta*",
+            "thread.message.completed", "thread.run.step.completed", "thread.run.completed");
+
     /** The event names, with each run of consecutive deltas of one kind written once as {@code NAME*}. */
     public static List<String> order(List<SseEvents.Event> events) {
         List<String> names = new ArrayList<>();
