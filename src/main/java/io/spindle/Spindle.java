@@ -22,6 +22,7 @@ import io.spindle.store.Database;
 import io.spindle.store.FileRepository;
 import io.spindle.store.JdbcStore;
 import io.spindle.store.Notifications;
+import io.spindle.store.OtherNodes;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
 import io.spindle.store.VectorStoreRepository;
@@ -99,7 +100,7 @@ public final class Spindle implements AutoCloseable {
             ModelRouter models = opened.add(openModels(settings, clock));
             Database db = opened.add(openDatabase(settings));
             FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
-            Notifications cluster = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : null;
+            OtherNodes others = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : OtherNodes.NONE;
             Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
             VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock, embedder.modelName());
             Store store = new JdbcStore(db, vectorStores);
@@ -109,7 +110,7 @@ public final class Spindle implements AutoCloseable {
             VectorStoreSearch search = new VectorStoreSearch(vectorStores, index, embedder);
             BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search),
                     codeInterpreter(settings, opened, store, files, clock)));
-            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(models), models, tools, files, cluster,
+            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(models), models, tools, files, others,
                     settings, clock);
             FileSearchStores fileSearch = new FileSearchStores(vectorStores, files, ingestion);
             Runs runs = new Runs(store, engine, fileSearch, settings.runs().expiry(), clock);

@@ -4,7 +4,7 @@ import io.spindle.Settings;
 import io.spindle.api.RunObject;
 import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.store.FileRepository;
-import io.spindle.store.Notifications;
+import io.spindle.store.OtherNodes;
 import io.spindle.store.RunChange;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
@@ -42,7 +42,7 @@ public final class RunEngine implements AutoCloseable {
     private final String node;
     private final InstantSource clock;
     private final RunEvents events;
-    private final Notifications cluster;
+    private final OtherNodes others;
     private static final String CANCEL_CHANNEL = "spindle_cancel";
     /** Per-run order of commit-then-publish (striped: changes of a run never nest). */
     private final ReentrantLock[] publishing = Stream.generate(ReentrantLock::new).limit(64)
@@ -52,17 +52,15 @@ public final class RunEngine implements AutoCloseable {
     /**
      * @param chat    the model calls of runs ({@code models}, or a wrapper of it)
      * @param models  the routes of models: their context windows, and whether a new run's model has one
-     * @param cluster PostgreSQL notifications between nodes, or null on a single node (SQLite)
+     * @param others  the other nodes sharing the database ({@link OtherNodes#NONE} on a single node)
      */
     public RunEngine(Store store, RunQueue queue, ChatModel chat, ModelRouter models, BuiltInTools tools, FileRepository files,
-                     Notifications cluster, Settings settings, InstantSource clock) {
+                     OtherNodes others, Settings settings, InstantSource clock) {
         this.store = store;
         this.tools = tools;
         this.images = new ImageFiles(files);
-        this.cluster = cluster;
-        if (cluster != null) {
-            cluster.on(CANCEL_CHANNEL, this::cancelLocal);
-        }
+        this.others = others;
+        others.on(CANCEL_CHANNEL, this::cancelLocal);
         this.queue = queue;
         this.chat = chat;
         this.models = models;
@@ -73,13 +71,11 @@ public final class RunEngine implements AutoCloseable {
         this.workers = new Workers<>("run", queue.leases(), node, this.settings.maxConcurrent(), this.settings.lease(), clock,
                 lease -> new RunExecution(this, lease));
         this.scheduler = Executors.newScheduledThreadPool(1, Thread.ofPlatform().daemon().name("run-engine-timer").factory());
-        this.events = new RunEvents(cluster, store, scheduler);
+        this.events = new RunEvents(others, node, store, scheduler);
     }
 
     public void start() {
-        if (cluster != null) {
-            cluster.start();
-        }
+        others.start();
         workers.start(scheduler);
         long beat = Math.max(500, settings.lease().toMillis() / 3);
         scheduler.scheduleWithFixedDelay(this::noticeCancels, beat, beat, TimeUnit.MILLISECONDS);
@@ -93,11 +89,8 @@ public final class RunEngine implements AutoCloseable {
 
     /** Stops the execution of a run at once, on whichever node has it (the run is already `cancelling`). */
     public void cancelEverywhere(String runId) {
-        if (cluster != null) {
-            cluster.send(CANCEL_CHANNEL, runId);
-        } else {
-            cancelLocal(runId);
-        }
+        cancelLocal(runId);
+        others.send(CANCEL_CHANNEL, runId);
     }
 
     private void cancelLocal(String runId) {
@@ -160,7 +153,7 @@ public final class RunEngine implements AutoCloseable {
      * run that tool outputs just re-queued) cannot publish its events before that one did.
      */
     <T> T change(String project, String runId, String leaseToken, Function<RunChange, T> fn) {
-        ReentrantLock lock = publishing[Math.floorMod(runId.hashCode(), publishing.length)];
+        ReentrantLock lock = publishing(runId);
         lock.lock();
         try {
             RunChange[] committed = new RunChange[1];
@@ -175,6 +168,29 @@ public final class RunEngine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Starts listening to a run's events ({@link RunEvents#subscribe}), under the run's lock: the events of a change
+     * this node committed before are all delivered by then, so none of them reaches the new subscription.
+     */
+    RunEvents.Subscription subscribe(String runId, boolean fromCreation) {
+        ReentrantLock lock = publishing(runId);
+        lock.lock();
+        try {
+            return events.subscribe(runId, fromCreation);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ReentrantLock publishing(String runId) {
+        return publishing[Math.floorMod(runId.hashCode(), publishing.length)];
+    }
+
+    /** This node's name (in leases, and where a run's stream is). */
+    String node() {
+        return node;
     }
 
     ChatModel chat() {
@@ -220,8 +236,6 @@ public final class RunEngine implements AutoCloseable {
         workers.close(RunExecution.SHUTDOWN);
         events.endAll("This Spindle node is shutting down; the run goes on. Retrieve the run to follow it.");
         scheduler.shutdownNow();
-        if (cluster != null) {
-            cluster.close();
-        }
+        others.close();
     }
 }

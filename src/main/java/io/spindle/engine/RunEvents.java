@@ -8,12 +8,16 @@ import io.spindle.api.MessageObject;
 import io.spindle.api.RunObject;
 import io.spindle.api.RunStepObject;
 import io.spindle.store.Database;
-import io.spindle.store.Notifications;
+import io.spindle.store.OtherNodes;
 import io.spindle.store.RunChange;
 import io.spindle.store.Store;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,42 +39,60 @@ import java.util.logging.Logger;
  * a slow reader never slows the run: its text deltas join into larger ones, and a reader that still
  * falls {@value #BUFFERED_EVENTS} events behind is cut off with an error event.
  *
- * <p>On one node, events go straight to the subscribers. With several nodes on PostgreSQL
- * ({@code cluster} set), every event travels through NOTIFY, even to this node's own subscribers:
- * state events are sent inside the transaction of their change, so every node receives all events
- * of a run in commit order, whichever node made them. An event too large for a notification is sent
- * as a reference and read back from the database.
+ * <p>A run's events go where its stream is: to the node whose client began the current turn with {@code stream: true}
+ * ({@link RunChange#streamNode}), and nowhere when nobody streams it. Events made on that node go straight to its
+ * subscribers, after their change committed. Events made on another node (the run executes there, or was cancelled
+ * there) travel through {@link OtherNodes} to that node's channel alone: state events inside the transaction of their
+ * change, deltas gathered for a few milliseconds into one message. An event too large for one is sent as a reference
+ * and read back from the database.
  */
 public final class RunEvents {
     private static final Logger LOG = Logger.getLogger(RunEvents.class.getName());
     static final int BUFFERED_EVENTS = 10_000;
     /** A text delta stops taking in later ones at this length. */
     private static final int MERGED_TEXT_CHARS = 8_192;
-    static final String CHANNEL = "spindle_run_events";
 
     private static final int BATCH_BYTES = 6_000;
     private static final long BATCH_MILLIS = 10;
 
-    private final Notifications cluster;
+    private final OtherNodes others;
+    private final String node;
     private final Store store;
     private final ScheduledExecutorService timer;
-    /** A delta waiting to be sent to the other nodes, with its length as sent. */
-    private record PendingDelta(ObjectNode item, int length) {}
+    /** A delta waiting to be sent to another node's channel, with its length as sent. */
+    private record PendingDelta(String channel, String item) {}
 
     private final List<PendingDelta> pendingDeltas = new ArrayList<>();
     private int pendingBytes;
     private ScheduledFuture<?> scheduledFlush;
 
-    /** @param cluster null on a single node */
-    RunEvents(Notifications cluster, Store store, ScheduledExecutorService timer) {
-        this.cluster = cluster;
+    RunEvents(OtherNodes others, String node, Store store, ScheduledExecutorService timer) {
+        this.others = others;
+        this.node = node;
         this.store = store;
         this.timer = timer;
-        if (cluster != null) {
-            cluster.on(CHANNEL, this::received);
-            // Events sent while this node could not listen are lost: its open streams end rather than skip some.
-            cluster.onGap(() -> endAll("This Spindle node lost its connection to the database for a moment; "
-                    + "the run goes on. Retrieve the run to follow it."));
+        others.on(channel(node), this::received);
+        // Events sent while this node could not listen are lost: its open streams end rather than skip some.
+        others.onGap(() -> endAll("This Spindle node lost its connection to the database for a moment; "
+                + "the run goes on. Retrieve the run to follow it."));
+    }
+
+    private final Map<String, String> channels = new ConcurrentHashMap<>();
+
+    private String channel(String node) {
+        return channels.computeIfAbsent(node, RunEvents::channelOf);
+    }
+
+    /**
+     * The channel a node listens on for the events of its streams: named after the node, so that each message reaches
+     * the one node that needs it (a lower-case identifier, as LISTEN takes it).
+     */
+    static String channelOf(String node) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(node.getBytes(StandardCharsets.UTF_8));
+            return "spindle_events_" + HexFormat.of().formatHex(hash, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
         }
     }
 
@@ -84,16 +106,17 @@ public final class RunEvents {
     private final Map<String, List<Subscription>> subscribers = new ConcurrentHashMap<>();
 
     /**
-     * Starts listening to a run's events; call before the action whose events the caller wants.
+     * Starts listening to a run's events; call before the action whose events the caller wants, under the run's lock
+     * ({@link RunEngine#subscribe}), so that no event of an earlier change of this node reaches it.
      *
-     * <p>Between nodes, a run that already had events (tool outputs submitted) may still have some of its earlier ones
-     * on their way to this node: they were committed before this call, yet arrive after it. So the subscription first
-     * sends a marker through the same channel and takes events only once the marker came back: notifications arrive
-     * in commit order, so whatever comes after the marker was committed after it.
+     * <p>With other nodes, a run that already had events (tool outputs submitted) may still have some of its earlier
+     * ones on their way here from another node: they were committed before this call, yet arrive after it. So the
+     * subscription first sends a marker through this node's channel and takes events from other nodes only once the
+     * marker came back: messages arrive in commit order, so whatever comes after the marker was committed after it.
      */
-    public Subscription subscribe(String runId, boolean fromCreation) {
+    Subscription subscribe(String runId, boolean fromCreation) {
         Subscription s = new Subscription(runId, fromCreation);
-        if (cluster != null && !fromCreation) {
+        if (others.exist() && !fromCreation) {
             s.awaitedMarker = UUID.randomUUID().toString();
         }
         subscribers.compute(runId, (id, list) -> {
@@ -102,7 +125,7 @@ public final class RunEvents {
             return l;
         });
         if (s.awaitedMarker != null) {
-            cluster.send(CHANNEL, Json.object().put("run", runId).put("marker", s.awaitedMarker).toString());
+            others.send(channel(node), Json.object().put("run", runId).put("marker", s.awaitedMarker).toString());
         }
         return s;
     }
@@ -113,41 +136,42 @@ public final class RunEvents {
     }
 
     /** True when someone may read this run's events (so building a delta is worth it). */
-    boolean watched(String runId) {
-        return cluster != null || subscribers.containsKey(runId);
+    boolean watched(String runId, String streamNode) {
+        return streamNode != null && (!streamNode.equals(node) || subscribers.containsKey(runId));
     }
 
-    /** Publishes an event that is not part of a change (a run's creation, a delta). */
-    void publish(String project, RunObject run, Event event) {
-        if (cluster != null) {
-            cluster.send(CHANNEL, payload(project, run.threadId(), run.id(), event));
-        } else {
-            deliver(run.id(), event);
+    /** Publishes an event that is not part of a change (a run's creation, an error of its executor). */
+    void publish(String project, RunObject run, String streamNode, Event event) {
+        deliver(run.id(), event, false);
+        if (elsewhere(streamNode)) {
+            List<String> items = List.of(item(project, run, event, true));
+            Batches.pack(items).forEach(payload -> others.send(channel(streamNode), payload));
         }
     }
 
     /**
-     * Publishes a delta. With several nodes, deltas of all runs of this node are gathered for a few
-     * milliseconds and sent as one notification, rather than one database round trip per token.
+     * Publishes a delta. Deltas for another node are gathered for a few milliseconds and sent as one message, rather
+     * than one database round trip per token.
      */
-    void delta(String project, RunObject run, Event event) {
-        if (cluster == null) {
-            deliver(run.id(), event);
+    void delta(String project, RunObject run, String streamNode, Event event) {
+        if (!elsewhere(streamNode)) {
+            deliver(run.id(), event, false);
             return;
         }
-        ObjectNode item = Json.object().put("project", project).put("thread", run.threadId()).put("run", run.id())
-                .put("name", event.name());
-        item.set("data", Json.tree(event.data()));
-        PendingDelta pending = new PendingDelta(item, item.toString().length());
+        PendingDelta pending = new PendingDelta(channel(streamNode), item(project, run, event, false));
         synchronized (pendingDeltas) {
             pendingDeltas.add(pending);
-            pendingBytes += pending.length();
+            pendingBytes += pending.item().length();
             if (pendingBytes >= BATCH_BYTES) {
                 flushDeltas();
             } else if (scheduledFlush == null) {
                 scheduledFlush = timer.schedule(this::flushInBackground, BATCH_MILLIS, TimeUnit.MILLISECONDS);
             }
         }
+    }
+
+    private boolean elsewhere(String streamNode) {
+        return streamNode != null && !streamNode.equals(node);
     }
 
     /**
@@ -159,7 +183,7 @@ public final class RunEvents {
             try {
                 Database.patiently(this::flushDeltas);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "sending stream deltas to the other nodes failed", e);
+                LOG.log(Level.WARNING, "sending stream deltas to other nodes failed", e);
             }
         });
     }
@@ -169,9 +193,6 @@ public final class RunEvents {
      * is held while sending, so a run's deltas never trail the events of its next change.
      */
     void flushDeltas() {
-        if (cluster == null) {
-            return;
-        }
         synchronized (pendingDeltas) {
             if (scheduledFlush != null) {
                 scheduledFlush.cancel(false);
@@ -180,46 +201,38 @@ public final class RunEvents {
             if (pendingDeltas.isEmpty()) {
                 return;
             }
-            ObjectNode batch = Json.object();
-            var items = batch.putArray("batch");
-            int bytes = 0;
+            Map<String, List<String>> byChannel = new LinkedHashMap<>();
             for (PendingDelta pending : pendingDeltas) {
-                if (bytes + pending.length() > Notifications.MAX_PAYLOAD_BYTES && !items.isEmpty()) {
-                    cluster.send(CHANNEL, batch.toString());
-                    items.removeAll();
-                    bytes = 0;
-                }
-                items.add(pending.item());
-                bytes += pending.length();
+                byChannel.computeIfAbsent(pending.channel(), c -> new ArrayList<>()).add(pending.item());
             }
-            cluster.send(CHANNEL, batch.toString());
+            byChannel.forEach((channel, items) -> Batches.pack(items).forEach(payload -> others.send(channel, payload)));
             pendingDeltas.clear();
             pendingBytes = 0;
         }
     }
 
-    /** Called inside a change's transaction, before it commits. */
+    /** Called inside a change's transaction, before it commits: its events go to a stream on another node with it. */
     void changing(RunChange change) {
-        if (cluster == null) {
+        String streamNode = change.streamNode();
+        if (!elsewhere(streamNode)) {
             return;
         }
         RunObject run = change.runBefore();
-        for (Event e : eventsOf(change)) {
-            Notifications.sendWith(change, CHANNEL, payload(change.project(), run.threadId(), run.id(), e));
-        }
+        List<String> items = eventsOf(change).stream().map(e -> item(change.project(), run, e, true)).toList();
+        Batches.pack(items).forEach(payload -> others.sendWith(change, channel(streamNode), payload));
     }
 
-    /** Called once a change committed. */
+    /** Called once a change committed: its events go to this node's streams of the run. */
     void changed(RunChange change) {
-        if (cluster == null && change != null && subscribers.containsKey(change.runBefore().id())) {
-            eventsOf(change).forEach(e -> deliver(change.runBefore().id(), e));
+        if (change != null && subscribers.containsKey(change.runBefore().id())) {
+            eventsOf(change).forEach(e -> deliver(change.runBefore().id(), e, false));
         }
     }
 
     /** Ends every open stream of this node with an error event (the node is shutting down; runs go on elsewhere). */
     void endAll(String message) {
         Event error = error(message);
-        subscribers.values().forEach(list -> list.forEach(s -> s.offer(error)));
+        subscribers.values().forEach(list -> list.forEach(s -> s.offer(error, false)));
     }
 
     /** An {@code error} event, which ends the streams that receive it; the run itself goes on. */
@@ -229,11 +242,12 @@ public final class RunEvents {
         return new Event("error", body);
     }
 
-    private void deliver(String runId, Event event) {
+    /** To this node's subscribers of the run; {@code remote} when another node made the event. */
+    private void deliver(String runId, Event event, boolean remote) {
         List<Subscription> list = subscribers.get(runId);
         if (list != null) {
             for (Subscription s : list) {
-                s.offer(event);
+                s.offer(event, remote);
             }
         }
     }
@@ -247,49 +261,44 @@ public final class RunEvents {
         return out;
     }
 
-    /** {@code {"project","thread","run","name","data"}}, or a reference instead of {@code data} when too large. */
-    private static String payload(String project, String threadId, String runId, Event event) {
-        ObjectNode p = Json.object().put("project", project).put("thread", threadId).put("run", runId).put("name", event.name());
+    /**
+     * {@code {"project","thread","run","name","data"}}; with {@code mayRefer}, a reference instead of {@code data} when
+     * the event is too large for one message (deltas never are: they are cut small).
+     */
+    private static String item(String project, RunObject run, Event event, boolean mayRefer) {
+        ObjectNode p = Json.object().put("project", project).put("thread", run.threadId()).put("run", run.id())
+                .put("name", event.name());
         JsonNode data = Json.tree(event.data());
         p.set("data", data);
-        String full = p.toString();
-        if (full.getBytes(StandardCharsets.UTF_8).length <= Notifications.MAX_PAYLOAD_BYTES) {
-            return full;
+        String item = p.toString();
+        if (mayRefer && Batches.length(item) > Batches.MAX_ITEM_BYTES) {
+            p.remove("data");
+            item = p.put("ref", data.path("object").asText()).put("id", data.path("id").asText()).toString();
         }
-        p.remove("data");
-        return p.put("ref", data.path("object").asText()).put("id", data.path("id").asText()).toString();
+        return item;
     }
 
-    /** A notification from any node (this one included). */
+    /** A message from another node to this node's streams (or this node's own marker, back). */
     private void received(String text) {
         JsonNode p = Json.read(text, JsonNode.class);
-        if (p.has("batch")) {
-            for (JsonNode item : p.get("batch")) {
-                String run = item.path("run").asText();
-                if (subscribers.containsKey(run)) {
-                    deliver(run, deltaEvent(item.path("name").asText(), item.get("data")));
-                }
-            }
-            return;
-        }
-        String runId = p.path("run").asText();
-        if (!subscribers.containsKey(runId)) {
-            return;
-        }
         if (p.has("marker")) {
-            subscribers.getOrDefault(runId, List.of()).forEach(s -> s.markerArrived(p.path("marker").asText()));
+            subscribers.getOrDefault(p.path("run").asText(), List.of()).forEach(s -> s.markerArrived(p.path("marker").asText()));
             return;
         }
-        Object data = p.has("data") ? p.get("data") : load(p);
-        if (data != null) {
-            deliver(runId, new Event(p.path("name").asText(), data));
+        for (JsonNode item : p.path("batch")) {
+            String runId = item.path("run").asText();
+            if (!subscribers.containsKey(runId)) {
+                continue;
+            }
+            Object data = item.has("data") ? received(item.path("name").asText(), item.get("data")) : load(item);
+            if (data != null) {
+                deliver(runId, new Event(item.path("name").asText(), data), true);
+            }
         }
     }
 
-    private static Event deltaEvent(String name, JsonNode data) {
-        return name.equals("thread.message.delta")
-                ? new Event(name, Json.MAPPER.convertValue(data, MessageDeltaObject.class))
-                : new Event(name, data);
+    private static Object received(String name, JsonNode data) {
+        return name.equals("thread.message.delta") ? Json.MAPPER.convertValue(data, MessageDeltaObject.class) : data;
     }
 
     private Object load(JsonNode ref) {
@@ -344,46 +353,50 @@ public final class RunEvents {
         private final Condition arrived = lock.newCondition();
         private final ArrayDeque<Event> queue = new ArrayDeque<>();
         private final List<Event> early = new ArrayList<>();
-        private boolean created;
+        private final boolean fromCreation;
+        /** Whether the stream's own {@code thread.run.queued} came; until it has, later events wait in {@code early}. */
+        private boolean queued;
         private boolean overflowed;
-        /** The marker this subscription waits for before it takes events (see {@link #subscribe}); null once it came. */
+        /** The marker this subscription waits for before it takes other nodes' events (see {@link #subscribe}); null once it came. */
         private volatile String awaitedMarker;
 
         private Subscription(String runId, boolean fromCreation) {
             this.runId = runId;
-            this.created = !fromCreation;
+            this.fromCreation = fromCreation;
         }
 
-        /**
-         * A new run's executor may publish before its creator announced {@code thread.run.created}
-         * and {@code thread.run.queued}; such events wait here until it has.
-         */
         private void markerArrived(String marker) {
             if (marker.equals(awaitedMarker)) {
                 awaitedMarker = null;
             }
         }
 
-        private void offer(Event event) {
-            if (awaitedMarker != null && !event.name().equals("error")) {
-                return; // committed before this subscription began
+        /**
+         * Puts events in the order the stream shows them. Other nodes' events committed before this subscription began
+         * are dropped (see {@link #subscribe}). Until the stream's own {@code thread.run.queued} came (of the run's
+         * creation, or of the tool outputs submitted, both made on this node), later events wait: a new run's executor
+         * may publish before its creator announced {@code thread.run.created} and {@code thread.run.queued}, and another
+         * node's events may overtake those of this node's change that began the turn.
+         */
+        private void offer(Event event, boolean remote) {
+            boolean error = event.name().equals("error");
+            if (remote && awaitedMarker != null && !error) {
+                return;
             }
             lock.lock();
             try {
-                if (!created && !event.name().equals("error")) {
-                    switch (event.name()) {
-                        case "thread.created", "thread.run.created" -> enqueue(event);
-                        case "thread.run.queued" -> {
-                            created = true;
-                            enqueue(event);
-                            early.forEach(this::enqueue);
-                            early.clear();
-                        }
-                        default -> early.add(event);
-                    }
-                    return;
+                if (queued || error) {
+                    enqueue(event);
+                } else if (event.name().equals("thread.run.queued") && !remote) {
+                    queued = true;
+                    enqueue(event);
+                    early.forEach(this::enqueue);
+                    early.clear();
+                } else if (fromCreation ? event.name().equals("thread.created") || event.name().equals("thread.run.created") : !remote) {
+                    enqueue(event);
+                } else {
+                    early.add(event);
                 }
-                enqueue(event);
             } finally {
                 lock.unlock();
             }

@@ -65,6 +65,8 @@ final class RunExecution implements Workers.Job {
 
     /** One model call and what it wrote: the ids of its step and message (reused after a crash), its text and calls. */
     private static final class Turn {
+        /** Where this turn's events go ({@link RunChange#streamNode}). */
+        String streamNode;
         String messageId;
         String messageStepId;
         boolean messageDone;
@@ -135,6 +137,7 @@ final class RunExecution implements Workers.Job {
     /** Moves the run to in_progress; returns its steps, or null when there is nothing to execute. */
     private List<RunStepObject> begin(RunChange change) {
         RunObject current = change.run();
+        turn.streamNode = change.streamNode();
         long now = engine.now();
         if (current.status().equals(RunObject.CANCELLING)) {
             RunEndings.cancelled(change, now);
@@ -194,7 +197,7 @@ final class RunExecution implements Workers.Job {
      * open streams, on every node, end here with an error; the run goes on.
      */
     private void endStreamsOfInterruptedAnswer() {
-        engine.events().publish(claim.project(), run, RunEvents.error("The server executing this run stopped mid-answer; "
+        engine.events().publish(claim.project(), run, turn.streamNode, RunEvents.error("The server executing this run stopped mid-answer; "
                 + "another one took the run over and writes its answer again. Retrieve the run and its messages to follow it."));
     }
 
@@ -534,7 +537,7 @@ final class RunExecution implements Workers.Job {
      * annotation. The first text of the message comes after the figures that lead it.
      */
     private void publishText(List<AnnotationStream.Piece> pieces) {
-        if (turn.messageId == null || pieces.isEmpty() || !engine.events().watched(claim.id())) {
+        if (turn.messageId == null || pieces.isEmpty() || !engine.events().watched(claim.id(), turn.streamNode)) {
             return;
         }
         int index = turn.leadingParts.size();
@@ -562,7 +565,7 @@ final class RunExecution implements Workers.Job {
     }
 
     private void publishDelta(MessageDeltaObject delta) {
-        engine.events().delta(claim.project(), run, new RunEvents.Event("thread.message.delta", delta));
+        engine.events().delta(claim.project(), run, turn.streamNode, new RunEvents.Event("thread.message.delta", delta));
     }
 
     /**
@@ -630,13 +633,13 @@ final class RunExecution implements Workers.Job {
 
     /** Publishes one tool call's delta of the turn's tool_calls step. */
     private void publishStepDelta(ObjectNode call) {
-        if (!engine.events().watched(claim.id())) {
+        if (!engine.events().watched(claim.id(), turn.streamNode)) {
             return;
         }
         ObjectNode event = Json.object().put("id", turn.toolStepId).put("object", "thread.run.step.delta");
         ObjectNode details = event.putObject("delta").putObject("step_details").put("type", RunStepObject.TOOL_CALLS);
         details.putArray("tool_calls").add(call);
-        engine.events().delta(claim.project(), run, new RunEvents.Event("thread.run.step.delta", event));
+        engine.events().delta(claim.project(), run, turn.streamNode, new RunEvents.Event("thread.run.step.delta", event));
     }
 
     /** One change of the run, fenced by the lease; pending deltas go out first, so they never trail it. */

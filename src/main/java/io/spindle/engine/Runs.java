@@ -57,7 +57,7 @@ public final class Runs {
         List<MessageObject> messages = messages(request.additionalMessages(), thread.id(), now);
         fileSearch.checkAttachments(project, messages, "additional_messages");
         Started started = start(project, request.stream(), run, () -> {
-            store.insertRun(project, run, messages);
+            store.insertRun(project, run, messages, streamNode(request.stream()));
             return Optional.empty();
         });
         fileSearch.queued(Optional.empty(), messages);
@@ -76,14 +76,14 @@ public final class Runs {
         Optional<NewVectorStore> newStore = fileSearch.forThread(project, request.thread().newStore(), now);
         fileSearch.checkAttachments(project, messages, "thread.messages");
         Started started = start(project, request.stream(), run, () ->
-                Optional.of(store.insertThreadAndRun(project, thread, newStore, messages, run)));
+                Optional.of(store.insertThreadAndRun(project, thread, newStore, messages, run, streamNode(request.stream()))));
         fileSearch.queued(newStore, messages);
         return started;
     }
 
     /** Writes the run ({@code insert} returns the thread it created, if any) and announces it. */
     private Started start(String project, boolean stream, RunObject run, Supplier<Optional<ThreadObject>> insert) {
-        RunEvents.Subscription subscription = stream ? engine.events().subscribe(run.id(), true) : null;
+        RunEvents.Subscription subscription = stream ? engine.subscribe(run.id(), true) : null;
         Optional<ThreadObject> newThread;
         try {
             newThread = insert.get();
@@ -93,11 +93,17 @@ public final class Runs {
             }
             throw e;
         }
-        newThread.ifPresent(thread -> engine.events().publish(project, run, new RunEvents.Event("thread.created", thread)));
-        engine.events().publish(project, run, new RunEvents.Event("thread.run.created", run));
-        engine.events().publish(project, run, new RunEvents.Event("thread.run.queued", run));
+        String streamNode = streamNode(stream);
+        newThread.ifPresent(thread -> engine.events().publish(project, run, streamNode, new RunEvents.Event("thread.created", thread)));
+        engine.events().publish(project, run, streamNode, new RunEvents.Event("thread.run.created", run));
+        engine.events().publish(project, run, streamNode, new RunEvents.Event("thread.run.queued", run));
         engine.wake();
         return new Started(run, subscription);
+    }
+
+    /** Where a turn's events go: to this node when its client streams them, else nowhere. */
+    private String streamNode(boolean stream) {
+        return stream ? engine.node() : null;
     }
 
     public RunObject modify(String project, String threadId, String runId, Map<String, String> metadata) {
@@ -138,7 +144,7 @@ public final class Runs {
      * and the waiting tool_calls step completes with the outputs filled in.
      */
     public Started submitToolOutputs(String project, String threadId, String runId, RunRequest.ToolOutputs outputs) {
-        RunEvents.Subscription subscription = outputs.stream() ? engine.events().subscribe(runId, false) : null;
+        RunEvents.Subscription subscription = outputs.stream() ? engine.subscribe(runId, false) : null;
         RunObject run;
         try {
             run = acceptOutputs(project, threadId, runId, outputs);
@@ -183,6 +189,7 @@ public final class Runs {
             b.status = RunObject.QUEUED;
             b.requiredAction = null;
             c.setRun(b.build());
+            c.streamTo(streamNode(outputs.stream()));
             return c.run();
         });
     }

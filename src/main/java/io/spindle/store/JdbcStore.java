@@ -230,7 +230,7 @@ public final class JdbcStore implements Store {
     // ---- runs and steps
 
     @Override
-    public void insertRun(String project, RunObject run, List<MessageObject> messages) {
+    public void insertRun(String project, RunObject run, List<MessageObject> messages, String streamNode) {
         db.write(c -> {
             activeRun(c, run.threadId()).ifPresent(active -> {
                 throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
@@ -239,23 +239,24 @@ public final class JdbcStore implements Store {
             for (MessageObject m : messages) {
                 insertMessage(c, project, m, Json.write(m));
             }
-            return insertRun(c, project, run);
+            return insertRun(c, project, run, streamNode);
         });
     }
 
     @Override
     public ThreadObject insertThreadAndRun(String project, ThreadObject thread, Optional<NewVectorStore> newStore,
-                                           List<MessageObject> messages, RunObject run) {
+                                           List<MessageObject> messages, RunObject run, String streamNode) {
         return db.write(c -> {
             ThreadObject stored = insertThread(c, project, thread, newStore, messages);
-            insertRun(c, project, run);
+            insertRun(c, project, run, streamNode);
             return stored;
         });
     }
 
-    private static int insertRun(Connection c, String project, RunObject run) throws SQLException {
-        return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run));
+    private static int insertRun(Connection c, String project, RunObject run, String streamNode) throws SQLException {
+        return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body, stream_node) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run), streamNode);
     }
 
     /**
@@ -304,18 +305,20 @@ public final class JdbcStore implements Store {
         return db.write(c -> {
             RunObject run;
             String token;
-            try (PreparedStatement ps = Sql.prepare(c, "SELECT body, lease_token FROM runs WHERE project = ? AND id = ?" + lock,
+            String streamNode;
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT body, lease_token, stream_node FROM runs WHERE project = ? AND id = ?" + lock,
                     project, runId); ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     throw ApiException.notFound("run", runId);
                 }
                 run = Json.read(rs.getString(1), RunObject.class);
                 token = rs.getString(2);
+                streamNode = rs.getString(3);
             }
             if (leaseToken != null && !leaseToken.equals(token)) {
                 throw new LeaseLostException(runId);
             }
-            RunChange pending = new RunChange(c, project, run);
+            RunChange pending = new RunChange(c, project, run, streamNode);
             T result = change.apply(pending);
             pending.write();
             return result;

@@ -16,7 +16,7 @@ import org.postgresql.PGNotification;
  * notification sent inside a transaction is delivered when it commits, and notifications reach
  * every listener in commit order. One connection per node listens; handlers run on its thread.
  */
-public final class Notifications implements AutoCloseable {
+public final class Notifications implements OtherNodes {
     private static final Logger LOG = Logger.getLogger(Notifications.class.getName());
     /** PostgreSQL refuses payloads of 8,000 bytes or more. */
     public static final int MAX_PAYLOAD_BYTES = 7_900;
@@ -33,21 +33,30 @@ public final class Notifications implements AutoCloseable {
         this.listener = Thread.ofPlatform().daemon().name("pg-listener").unstarted(this::listen);
     }
 
-    /** Calls {@code handler} with every payload sent on {@code channel}, by any node. */
+    @Override
+    public boolean exist() {
+        return true;
+    }
+
+    /** Channels are case-folded identifiers for LISTEN: register lower-case names of at most 63 bytes. */
+    @Override
     public void on(String channel, Consumer<String> handler) {
         handlers.put(channel, handler);
     }
 
     /** Runs when the listening connection broke: notifications sent until it is back are lost. */
+    @Override
     public void onGap(Runnable action) {
         onGap = action;
     }
 
+    @Override
     public void start() {
         listener.start();
     }
 
     /** Sends now (its own transaction). */
+    @Override
     public void send(String channel, String payload) {
         db.write(c -> {
             Sql.execute(c, "SELECT pg_notify(?, ?)", channel, payload);
@@ -55,8 +64,8 @@ public final class Notifications implements AutoCloseable {
         });
     }
 
-    /** Sends when the run change commits, and only if it does. */
-    public static void sendWith(RunChange change, String channel, String payload) {
+    @Override
+    public void sendWith(RunChange change, String channel, String payload) {
         change.execute("SELECT pg_notify(?, ?)", channel, payload);
     }
 

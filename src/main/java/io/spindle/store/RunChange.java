@@ -7,6 +7,7 @@ import io.spindle.api.RunStepObject;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,17 +31,36 @@ public final class RunChange {
     private final Map<String, MessageObject> savedMessages = new LinkedHashMap<>();
     private final RunObject before;
     private final List<Saved> journal = new ArrayList<>();
+    private String streamNode;
+    private boolean streamNodeChanged;
+    /** Messages read in this change, so that reading one again costs no round trip. */
+    private final Map<String, Optional<MessageObject>> readMessages = new HashMap<>();
 
     /** One object recorded by this change, in the order the change recorded them: its state before (null if new) and after. */
     public record Saved(Object before, Object after) {}
     private final Set<String> deletedSteps = new HashSet<>();
     private final Set<String> deletedMessages = new HashSet<>();
 
-    RunChange(Connection connection, String project, RunObject run) {
+    RunChange(Connection connection, String project, RunObject run, String streamNode) {
         this.connection = connection;
         this.project = project;
         this.run = run;
         this.before = run;
+        this.streamNode = streamNode;
+    }
+
+    /**
+     * The node whose client streams the run's current turn, or null when nobody streams it: where the run's events must
+     * go. Set by the request that began the turn (creating the run, or submitting its tool outputs).
+     */
+    public String streamNode() {
+        return streamNode;
+    }
+
+    /** Begins a turn streamed by a client of {@code node} (null: nobody streams it). */
+    public void streamTo(String node) {
+        streamNode = node;
+        streamNodeChanged = true;
     }
 
     public RunObject run() {
@@ -82,6 +102,10 @@ public final class RunChange {
         if (savedMessages.containsKey(id)) {
             return Optional.of(savedMessages.get(id));
         }
+        return readMessages.computeIfAbsent(id, this::readMessage);
+    }
+
+    private Optional<MessageObject> readMessage(String id) {
         try {
             return Sql.one(connection, MessageObject.class, "SELECT body FROM messages WHERE project = ? AND id = ?", project, id);
         } catch (SQLException e) {
@@ -136,10 +160,10 @@ public final class RunChange {
     }
 
     void write() throws SQLException {
-        if (runChanged) {
+        if (runChanged || streamNodeChanged) {
             String lease = releaseLease ? ", lease_owner = NULL, lease_token = NULL, lease_until = NULL" : "";
-            Sql.update(connection, "UPDATE runs SET status = ?, expires_at = ?, body = ?" + lease + " WHERE id = ?",
-                    run.status(), run.expiresAt(), Json.write(run), run.id());
+            Sql.update(connection, "UPDATE runs SET status = ?, expires_at = ?, body = ?, stream_node = ?" + lease + " WHERE id = ?",
+                    run.status(), run.expiresAt(), Json.write(run), streamNode, run.id());
         }
         for (String id : deletedSteps) {
             Sql.update(connection, "DELETE FROM run_steps WHERE project = ? AND run_id = ? AND id = ?", project, run.id(), id);
