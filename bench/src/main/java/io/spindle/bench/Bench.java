@@ -54,13 +54,15 @@ public final class Bench {
     final List<Integer> scaleSizes;
     final List<Integer> searchSizes;
     final int searchBuildSeconds;
+    /** How many Spindle nodes share the PostgreSQL database, one bench per count (SQLite is always one node). */
+    final List<Integer> nodeCounts;
     final List<Map<String, Object>> rows = new ArrayList<>();
     ScriptedUpstream upstream;
 
-    // per server
-    String base;
-    Process spindle;
-    long pid;
+    // per server: one entry per node
+    final List<String> bases = new ArrayList<>();
+    final List<Process> spindles = new ArrayList<>();
+    final List<Long> pids = new ArrayList<>();
 
     Bench(String[] args) {
         Path r = Path.of(".");
@@ -72,6 +74,7 @@ public final class Bench {
         List<Integer> sizes = null;
         List<Integer> chunks = List.of(10_000);
         int build = 120;
+        List<Integer> nodes = List.of(1, 3);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--root" -> r = Path.of(args[++i]);
@@ -84,10 +87,12 @@ public final class Bench {
                 case "--scale" -> sizes = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--search-chunks" -> chunks = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--search-build-seconds" -> build = Integer.parseInt(args[++i]);
+                case "--nodes" -> nodes = Stream.of(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--help", "-h" -> {
-                    System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--jfr]"
+                    System.out.println("usage: ./spindle bench [--quick] [--seconds N] [--db sqlite,postgresql] [--nodes 1,3] [--jfr]"
                             + " [--phases crud,runs,scale,tools,files,ingest,search,sandbox] [--scale 100,1000,5000] [--search-chunks 10000,100000] [--search-build-seconds 120]");
                     System.out.println("default phases: crud,runs,scale,tools; files, ingest, search and sandbox (a few minutes each) only when named");
+                    System.out.println("--nodes: PostgreSQL is benchmarked once per count of nodes sharing its database (default 1,3)");
                     System.exit(0);
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -103,6 +108,7 @@ public final class Bench {
         scaleSizes = sizes != null ? sizes : quick ? List.of(100, 1000) : List.of(100, 1000, 5000);
         searchSizes = chunks;
         searchBuildSeconds = build;
+        nodeCounts = nodes;
     }
 
     public static void main(String[] args) throws Exception {
@@ -119,26 +125,29 @@ public final class Bench {
         long started = System.nanoTime();
         List<String> skipped = new ArrayList<>();
         for (String db : databases) {
-            String dbUrl = null;
-            String pgName = null;
-            if (db.equals("postgresql")) {
-                String why = postgresUnavailable();
-                if (why != null) {
-                    String line = "PostgreSQL skipped: " + why;
-                    System.out.println(line);
-                    skipped.add(line);
-                    continue;
+            for (int nodes : db.equals("postgresql") ? nodeCounts : List.of(1)) {
+                String dbUrl = null;
+                String pgName = null;
+                if (db.equals("postgresql")) {
+                    String why = postgresUnavailable();
+                    if (why != null) {
+                        String line = "PostgreSQL skipped: " + why;
+                        System.out.println(line);
+                        skipped.add(line);
+                        break;
+                    }
+                    pgName = "spindle_bench_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
+                    psql("CREATE DATABASE " + pgName);
+                    dbUrl = "postgresql://postgres@127.0.0.1:5432/" + pgName;
                 }
-                pgName = "spindle_bench_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffL);
-                psql("CREATE DATABASE " + pgName);
-                dbUrl = "postgresql://postgres@127.0.0.1:5432/" + pgName;
-            }
-            try {
-                startSpindle(db, dbUrl);
-                benchmarkOne(db);
-            } finally {
-                stopSpindle();
-                if (pgName != null) psql("DROP DATABASE IF EXISTS " + pgName + " WITH (FORCE)");
+                String label = nodes == 1 ? db : db + ", " + nodes + " nodes";
+                try {
+                    for (int i = 0; i < nodes; i++) startSpindle(db, dbUrl, i);
+                    benchmarkOne(label);
+                } finally {
+                    stopSpindle();
+                    if (pgName != null) psql("DROP DATABASE IF EXISTS " + pgName + " WITH (FORCE)");
+                }
             }
         }
         upstream.close();
@@ -147,13 +156,15 @@ public final class Bench {
 
     // ---------------------------------------------------------------- server process
 
-    void startSpindle(String db, String dbUrl) throws Exception {
+    /** Starts node {@code index} (its own port, data directory, node id and log) and waits until it is ready. */
+    void startSpindle(String db, String dbUrl, int index) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         Path data = Files.createTempDirectory("spindle-bench-");
-        Path log = root.resolve("bench/target/spindle-" + db + ".log");
+        String name = index == 0 ? db : db + "-" + index;
+        Path log = root.resolve("bench/target/spindle-" + name + ".log");
         Files.createDirectories(log.getParent());
         // through the launcher, as users start it (its JVM options included); it execs java, so the pid stays
         ProcessBuilder pb = new ProcessBuilder(root.resolve("spindle").toString(), "serve")
@@ -161,7 +172,7 @@ public final class Bench {
         Map<String, String> env = pb.environment();
         env.put("JAVA_HOME", Path.of(java).getParent().getParent().toString());
         if (jfr) {
-            env.put("JDK_JAVA_OPTIONS", "-XX:StartFlightRecording=filename=" + root.resolve("bench/target/spindle-" + db + ".jfr")
+            env.put("JDK_JAVA_OPTIONS", "-XX:StartFlightRecording=filename=" + root.resolve("bench/target/spindle-" + name + ".jfr")
                     + ",settings=profile");
         }
         env.put("SPINDLE_PORT", String.valueOf(port));
@@ -171,6 +182,7 @@ public final class Bench {
         env.put("SPINDLE_UPSTREAM_API_KEY", "bench");
         env.put("SPINDLE_POLL_AFTER_MS", "50");
         env.put("SPINDLE_MAX_CONCURRENT_RUNS", "6000");
+        env.put("SPINDLE_NODE_ID", "bench-" + index);
         env.remove("SPINDLE_API_KEYS");
         env.remove("SPINDLE_DATABASE_URL");
         if (dbUrl != null) {
@@ -178,9 +190,11 @@ public final class Bench {
             // the PostgreSQL server may be shared (other benches, test suites): a small pool unless told otherwise
             env.putIfAbsent("SPINDLE_DATABASE_POOL_SIZE", String.valueOf(POSTGRES_POOL));
         }
-        spindle = pb.start();
-        pid = spindle.pid();
-        base = "http://127.0.0.1:" + port + "/v1";
+        Process spindle = pb.start();
+        spindles.add(spindle);
+        pids.add(spindle.pid());
+        String base = "http://127.0.0.1:" + port + "/v1";
+        bases.add(base);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             try (RawHttp probe = new RawHttp("http://127.0.0.1:" + port)) {
@@ -193,15 +207,18 @@ public final class Bench {
             }
             Thread.sleep(100);
         }
-        System.out.printf("== %s: Spindle pid %d on %s (log %s)%n", db, pid, base, log);
+        System.out.printf("== %s: Spindle pid %d on %s (log %s)%n", db, spindle.pid(), base, log);
     }
 
     void stopSpindle() throws InterruptedException {
         closeConnections();
-        if (spindle == null) return;
-        spindle.destroy();
-        if (!spindle.waitFor(30, TimeUnit.SECONDS)) spindle.destroyForcibly().waitFor();
-        spindle = null;
+        for (Process spindle : spindles) spindle.destroy();
+        for (Process spindle : spindles) {
+            if (!spindle.waitFor(30, TimeUnit.SECONDS)) spindle.destroyForcibly().waitFor();
+        }
+        spindles.clear();
+        pids.clear();
+        bases.clear();
     }
 
     String postgresUnavailable() {
@@ -227,7 +244,18 @@ public final class Bench {
 
     // ---------------------------------------------------------------- process metrics
 
+    /** utime+stime of every node, in milliseconds. */
     long cpuMillis() {
+        long sum = 0;
+        for (long pid : pids) {
+            long ms = cpuMillis(pid);
+            if (ms < 0) return -1;
+            sum += ms;
+        }
+        return sum;
+    }
+
+    static long cpuMillis(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -238,7 +266,18 @@ public final class Bench {
         }
     }
 
+    /** A /proc status figure in MiB, summed over every node. */
     long status(String key) {
+        long sum = 0;
+        for (long pid : pids) {
+            long mib = status(pid, key);
+            if (mib < 0) return -1;
+            sum += mib;
+        }
+        return sum;
+    }
+
+    static long status(long pid, String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024; // MiB
@@ -254,16 +293,17 @@ public final class Bench {
 
     void resetPeak() {
         try {
-            Files.writeString(Path.of("/proc/" + pid + "/clear_refs"), "5");
+            for (long pid : pids) Files.writeString(Path.of("/proc/" + pid + "/clear_refs"), "5");
             long hwm = status("VmHWM"), rss = status("VmRSS");
-            if (hwm > rss + 16) peakResets = false;
+            if (hwm > rss + 16 * pids.size()) peakResets = false;
         } catch (IOException e) {
             peakResets = false; // then VmHWM is the peak since start
         }
     }
 
-    /** Heap committed/used in MiB from jcmd GC.heap_info, or null. */
+    /** Heap committed/used in MiB of the first node, from jcmd GC.heap_info, or null. */
     String heap() {
+        long pid = pids.get(0);
         try {
             Path jcmd = Path.of(java).resolveSibling("jcmd");
             Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid), "GC.heap_info").redirectErrorStream(true).start();
@@ -279,8 +319,29 @@ public final class Bench {
 
     // ---------------------------------------------------------------- HTTP helpers
 
-    /** Each load thread keeps one connection to Spindle and one to the upstream, as an SDK client would. */
-    final ThreadLocal<RawHttp> toSpindle = ThreadLocal.withInitial(() -> new RawHttp(base));
+    /**
+     * Each load thread keeps one connection to each Spindle node and one to the upstream, as an SDK client would; with
+     * several nodes, each request goes to the next one (a round-robin balancer in front of them).
+     */
+    final ThreadLocal<Balancer> toSpindle = ThreadLocal.withInitial(() -> new Balancer(bases));
+
+    static final class Balancer {
+        private final List<RawHttp> nodes;
+        private int next = ThreadLocalRandom.current().nextInt(1 << 16);
+
+        Balancer(List<String> bases) {
+            this.nodes = bases.stream().map(RawHttp::new).toList();
+        }
+
+        /** The connection to the node the next request goes to. */
+        RawHttp next() {
+            return nodes.get(Math.floorMod(next++, nodes.size()));
+        }
+
+        void close() {
+            nodes.forEach(RawHttp::close);
+        }
+    }
     final ThreadLocal<RawHttp> toUpstream = ThreadLocal.withInitial(() -> new RawHttp(upstream.baseUrl()));
 
     /** Closes the calling thread's connections (a load thread that is done). */
@@ -292,14 +353,14 @@ public final class Bench {
     }
 
     JsonNode post(String path, Object body) throws IOException {
-        RawHttp.Response r = toSpindle.get().send("POST", path, JSON.writeValueAsBytes(body));
+        RawHttp.Response r = toSpindle.get().next().send("POST", path, JSON.writeValueAsBytes(body));
         String text = r.text();
         if (r.status() != 200) throw new IOException("POST " + path + " -> " + r.status() + " " + text);
         return JSON.readTree(text);
     }
 
     JsonNode get(String path) throws IOException {
-        RawHttp.Response r = toSpindle.get().send("GET", path, null);
+        RawHttp.Response r = toSpindle.get().next().send("GET", path, null);
         String text = r.text();
         if (r.status() != 200) throw new IOException("GET " + path + " -> " + r.status() + " " + text);
         return JSON.readTree(text);
@@ -315,7 +376,7 @@ public final class Bench {
     /** POSTs with stream: true and reads events until {@code done}, then the rest of the body (keeping the connection). */
     StreamEnd stream(String path, ObjectNode body, DeltaSink sink, Runnable onFirstDelta) throws IOException {
         body.put("stream", true);
-        RawHttp.Response r = toSpindle.get().send("POST", path, JSON.writeValueAsBytes(body));
+        RawHttp.Response r = toSpindle.get().next().send("POST", path, JSON.writeValueAsBytes(body));
         if (r.status() != 200) {
             throw new IOException("POST " + path + " -> " + r.status() + " " + r.text());
         }

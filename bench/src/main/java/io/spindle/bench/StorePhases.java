@@ -50,7 +50,7 @@ final class StorePhases {
         });
         measured("download the 512 MiB file", row -> {
             long t0 = System.nanoTime();
-            RawHttp.Response r = bench.toSpindle.get().send("GET", "/files/" + id[0] + "/content", null);
+            RawHttp.Response r = bench.toSpindle.get().next().send("GET", "/files/" + id[0] + "/content", null);
             if (r.status() != 200) throw new IOException("download -> " + r.status() + " " + r.text());
             long n = count(r.body());
             double s = (System.nanoTime() - t0) / 1e9;
@@ -58,7 +58,7 @@ final class StorePhases {
             row.put("result", round(n / MB / s) + " MB/s");
             row.put("mb_per_s", round(n / MB / s));
         });
-        bench.toSpindle.get().send("DELETE", "/files/" + id[0], null).text();
+        bench.toSpindle.get().next().send("DELETE", "/files/" + id[0], null).text();
     }
 
     static long count(InputStream in) throws IOException {
@@ -227,7 +227,7 @@ final class StorePhases {
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename + "\"\r\n"
                 + "Content-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
-        RawHttp.Response r = bench.toSpindle.get().send("POST", "/files", "multipart/form-data; boundary=" + boundary,
+        RawHttp.Response r = bench.toSpindle.get().next().send("POST", "/files", "multipart/form-data; boundary=" + boundary,
                 head.length + size + tail.length, out -> {
                     out.write(head);
                     content.writeTo(out);
