@@ -405,22 +405,23 @@ final class RunExecution implements Workers.Job {
 
     /** Creates the turn's message and its step when the first text arrives (or reuses a crashed turn's). */
     private void ensureMessage(RunChange c, long now) {
-        if (turn.messageId == null) {
+        boolean fresh = turn.messageId == null;
+        if (fresh) {
             turn.messageId = Ids.message();
             turn.messageStepId = Ids.step();
         }
-        if (c.steps().stream().noneMatch(s -> s.id().equals(turn.messageStepId))) {
+        if (fresh || c.steps().stream().noneMatch(s -> s.id().equals(turn.messageStepId))) {
             ObjectNode details = Json.object().put("type", RunStepObject.MESSAGE_CREATION);
             details.putObject("message_creation").put("message_id", turn.messageId);
-            c.saveStep(newStep(turn.messageStepId, RunStepObject.MESSAGE_CREATION, details, now));
+            c.saveNewStep(newStep(turn.messageStepId, RunStepObject.MESSAGE_CREATION, details, now));
             if (turn.toolStepId != null) {
                 // calls begun by an answer interrupted by a crash would now come before this text: made again if needed
                 c.deleteStep(turn.toolStepId);
                 turn.toolStepId = null;
             }
         }
-        if (c.message(turn.messageId).isEmpty()) {
-            c.saveMessage(new MessageObject(turn.messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
+        if (fresh || c.message(turn.messageId).isEmpty()) {
+            c.saveNewMessage(new MessageObject(turn.messageId, now, run.assistantId(), run.threadId(), run.id(), "in_progress",
                     null, null, null, "assistant", Json.array(), Json.array(), Map.of()));
         }
     }

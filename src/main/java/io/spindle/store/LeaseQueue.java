@@ -56,7 +56,7 @@ public final class LeaseQueue {
     /** Claims the oldest claimable row, if any. */
     public Optional<Lease> claim(String node, long nowMillis, long leaseMillis) {
         String token = UUID.randomUUID().toString();
-        return db.write(c -> {
+        return db.writeOne(c -> {
             try (PreparedStatement ps = Sql.prepare(c, claimSql, node, token, nowMillis + leaseMillis, nowMillis);
                  ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(new Lease(rs.getString(1), rs.getString(2), token)) : Optional.empty();
@@ -89,6 +89,6 @@ public final class LeaseQueue {
 
     /** Hands back every row this node holds, e.g. at start-up after a crash, or at shutdown. */
     public int releaseAll(String node) {
-        return db.write(c -> Sql.update(c, releaseSql, node));
+        return db.writeOne(c -> Sql.update(c, releaseSql, node));
     }
 }

@@ -58,7 +58,7 @@ public final class Notifications implements OtherNodes {
     /** Sends now (its own transaction). */
     @Override
     public void send(String channel, String payload) {
-        db.write(c -> {
+        db.writeOne(c -> {
             Sql.execute(c, "SELECT pg_notify(?, ?)", channel, payload);
             return null;
         });

@@ -126,6 +126,20 @@ public final class RunChange {
         savedSteps.put(step.id(), step);
     }
 
+    /** Records a step that does not exist yet (its id is new): nothing needs to be read first. */
+    public void saveNewStep(RunStepObject step) {
+        journal.add(new Saved(null, step));
+        deletedSteps.remove(step.id());
+        savedSteps.put(step.id(), step);
+    }
+
+    /** Records a message that does not exist yet (its id is new): nothing needs to be read first. */
+    public void saveNewMessage(MessageObject message) {
+        journal.add(new Saved(null, message));
+        deletedMessages.remove(message.id());
+        savedMessages.put(message.id(), message);
+    }
+
     public void saveMessage(MessageObject message) {
         journal.add(new Saved(message(message.id()).orElse(null), message));
         deletedMessages.remove(message.id());
