@@ -48,7 +48,7 @@ abstract class StoreContract {
     @BeforeEach
     void openStore() {
         db = openDatabase();
-        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"));
+        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"), InstantSource.system());
     }
 
     @AfterEach
@@ -680,7 +680,7 @@ abstract class StoreContract {
         store.close();
 
         db = openDatabase();
-        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"));
+        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"), InstantSource.system());
 
         assertThat(migrationHistory(db)).isEqualTo(history);
         assertThat(Json.write(store.assistant(P1, a.id()).orElseThrow())).isEqualTo(Json.write(a));
