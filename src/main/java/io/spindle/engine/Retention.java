@@ -82,12 +82,16 @@ public final class Retention implements AutoCloseable {
 
     private void sweep(LeaseQueue.Lease lease) {
         long started = System.nanoTime();
-        DeletedThreads threads = settings.threadIdle().map(idle -> deleteIdleThreads(lease, idle)).orElse(DeletedThreads.NONE);
-        int deletedFiles = settings.fileUnreferenced().map(unused -> deleteUnreferencedFiles(lease, unused)).orElse(0);
+        List<String> deleted = new ArrayList<>();
+        settings.threadIdle().ifPresent(idle -> {
+            DeletedThreads threads = deleteIdleThreads(lease, idle);
+            deleted.add(threads.threads() + " idle thread(s) (" + threads.messages() + " message(s), " + threads.runs() + " run(s), "
+                    + threads.steps() + " step(s))");
+        });
+        settings.fileUnreferenced().ifPresent(unused -> deleted.add(deleteUnreferencedFiles(lease, unused) + " unreferenced file(s)"));
         queue.renew(List.of(lease), clock.millis(), settings.every().toMillis());
-        LOG.info("retention: deleted " + threads.threads() + " idle thread(s) (" + threads.messages() + " message(s), "
-                + threads.runs() + " run(s), " + threads.steps() + " step(s)) and " + deletedFiles + " unreferenced file(s) in "
-                + Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms; next sweep in " + settings.every().toSeconds() + " s");
+        LOG.info("retention: deleted " + String.join(" and ", deleted) + " in " + Duration.ofNanos(System.nanoTime() - started).toMillis()
+                + " ms; next sweep in " + settings.every().toSeconds() + " s");
     }
 
     private DeletedThreads deleteIdleThreads(LeaseQueue.Lease lease, Duration idle) {
@@ -109,7 +113,11 @@ public final class Retention implements AutoCloseable {
     private int deleteUnreferencedFiles(LeaseQueue.Lease lease, Duration unused) {
         long now = clock.instant().getEpochSecond();
         long cutoff = clock.instant().minus(unused).getEpochSecond();
-        repository.startFileClocks(now);
+        long began = System.nanoTime();
+        while (repository.startFileClocks(now, FILES_PER_BATCH) > 0) {
+            yieldAfter(lease, began);
+            began = System.nanoTime();
+        }
         List<RetentionRepository.Row> candidates = repository.unreferencedSince(cutoff, FILES_PER_SWEEP);
         if (candidates.isEmpty()) {
             return 0;
@@ -119,14 +127,14 @@ public final class Retention implements AutoCloseable {
         Set<String> referenced = repository.referencedAmong(ids, now);
         List<String> stillUsed = new ArrayList<>(referenced);
         for (int i = 0; i < stillUsed.size(); i += FILES_PER_BATCH) {
-            long began = System.nanoTime();
+            began = System.nanoTime();
             repository.markReferenced(stillUsed.subList(i, Math.min(stillUsed.size(), i + FILES_PER_BATCH)), now);
             yieldAfter(lease, began);
         }
         List<RetentionRepository.Row> unreferenced = candidates.stream().filter(f -> !referenced.contains(f.id())).toList();
         int deleted = 0;
         for (int i = 0; i < unreferenced.size(); i += FILES_PER_BATCH) {
-            long began = System.nanoTime();
+            began = System.nanoTime();
             for (RetentionRepository.Row file : unreferenced.subList(i, Math.min(unreferenced.size(), i + FILES_PER_BATCH))) {
                 // one transaction per file: its bytes go with its row
                 deleted += files.deleteIf(file.project(), file.id(), repository.stillUnreferenced(file.id(), cutoff, now, scanned)) ? 1 : 0;

@@ -83,9 +83,13 @@ public final class RetentionRepository {
         });
     }
 
-    /** Starts the clock of the files no sweep has seen yet: they count as referenced {@code now}; returns how many. */
-    public int startFileClocks(long now) {
-        return db.write(c -> Sql.update(c, "UPDATE files SET referenced_at = ? WHERE referenced_at IS NULL", now));
+    /**
+     * Starts the clock of up to {@code limit} files no sweep has seen yet: they count as referenced {@code now}; returns
+     * how many.
+     */
+    public int startFileClocks(long now, int limit) {
+        return db.write(c -> Sql.update(c, "UPDATE files SET referenced_at = ? WHERE id IN "
+                + "(SELECT id FROM files WHERE referenced_at IS NULL LIMIT ?)", now, limit));
     }
 
     /** Up to {@code limit} files not found referenced since {@code cutoff}, longest unreferenced first. */

@@ -49,6 +49,7 @@ class RetentionTest {
     private final LogCapture log = LogCapture.of(Retention.class.getName(), Level.INFO);
     private final List<AutoCloseable> opened = new ArrayList<>();
     private Path dataDir;
+    private Map<String, String> settings;
     private Optional<String> postgres = Optional.empty();
     private FakeUpstream upstream;
     private Spindle spindle;
@@ -67,7 +68,7 @@ class RetentionTest {
         upstream = FakeUpstream.start();
         opened.add(upstream);
         dataDir = Files.createTempDirectory("spindle-retention");
-        Map<String, String> settings = new HashMap<>(env);
+        settings = new HashMap<>(env);
         settings.put("SPINDLE_PORT", "0");
         settings.put("SPINDLE_DATA_DIR", dataDir.toString());
         settings.put("SPINDLE_UPSTREAM_URL", upstream.baseUrl());
@@ -135,7 +136,7 @@ class RetentionTest {
         requests.join();
         assertThat(failures).isEmpty();
         assertThat(posted.get()).isPositive();
-        assertThat(line).contains("and 0 unreferenced file(s)");
+        assertThat(line).doesNotContain("file");
 
         assertThat(api.get("/v1/threads/" + answered).status()).isEqualTo(404);
         fillers.forEach(id -> assertThat(api.get("/v1/threads/" + id).status()).isEqualTo(404));
@@ -169,6 +170,30 @@ class RetentionTest {
         assertThat(threadRows(thread)).containsOnly(Map.entry("messages", 0L), Map.entry("runs", 0L), Map.entry("run_steps", 0L));
     }
 
+    @org.junit.jupiter.api.Test
+    void oneNodeOfAClusterSweepsAtATimeAndAnotherTakesOverWhenItStops() throws Exception {
+        start(Storage.POSTGRESQL, Map.of("SPINDLE_THREAD_RETENTION_DAYS", "30", "SPINDLE_NODE_ID", "node-a"));
+        sweptSince(0);
+        Map<String, String> second = new HashMap<>(settings);
+        second.put("SPINDLE_NODE_ID", "node-b");
+        Spindle nodeB = Spindle.start(Settings.fromEnvironment(second), now::get);
+        opened.add(nodeB);
+        for (int i = 0; i < 150; i++) {
+            threadWithMessage("idle " + i);
+        }
+        Thread.sleep(3_000); // node-b asked every second: the sweep of node-a's start is not due again
+        assertThat(sweepLines()).hasSize(1);
+
+        sweepAt(Duration.ofDays(31), "deleted 150 idle thread(s)");
+        Thread.sleep(3_000); // both nodes asked every second; one swept
+        assertThat(sweepLines()).hasSize(2);
+
+        spindle.close();
+        api = new Api("http://127.0.0.1:" + nodeB.port(), null);
+        threadWithMessage("idle since day 31");
+        sweepAt(Duration.ofDays(62), "deleted 1 idle thread(s)");
+    }
+
     // ---- files
 
     @ParameterizedTest
@@ -197,13 +222,13 @@ class RetentionTest {
         }
 
         // day 1: the sweep sees every file for the first time, and their clocks start; then the thread lets one go
-        sweepAt(Duration.ofDays(1), "and 0 unreferenced file(s)");
+        sweepAt(Duration.ofDays(1), "deleted 0 unreferenced file(s)");
         api.post("/v1/threads/" + holder, Map.of("tool_resources", Map.of("code_interpreter", Map.of("file_ids", List.of(inThread))))).ok();
-        sweepAt(Duration.ofDays(20), "and 0 unreferenced file(s)");
+        sweepAt(Duration.ofDays(20), "deleted 0 unreferenced file(s)");
         Map<String, Long> before = rowCounts();
 
         // day 32: unreferenced since day 1 -> gone (the expired store no longer counts); referenced -> kept, clock restarted
-        sweepAt(Duration.ofDays(32), "and 3 unreferenced file(s)");
+        sweepAt(Duration.ofDays(32), "deleted 3 unreferenced file(s)");
         for (String gone : List.of(loose, droppedFromThread, inExpiredStore)) {
             assertThat(api.get("/v1/files/" + gone).status()).isEqualTo(404);
             assertThat(bytesKept(gone)).isFalse();
@@ -226,9 +251,9 @@ class RetentionTest {
 
         // the attachment's thread goes on day 32: its file is unreferenced for 18 days on day 50, 31 on day 63
         api.delete("/v1/threads/" + conversation).ok();
-        sweepAt(Duration.ofDays(50), "and 0 unreferenced file(s)");
+        sweepAt(Duration.ofDays(50), "deleted 0 unreferenced file(s)");
         assertThat(api.get("/v1/files/" + attached).status()).isEqualTo(200);
-        sweepAt(Duration.ofDays(63), "and 1 unreferenced file(s)");
+        sweepAt(Duration.ofDays(63), "deleted 1 unreferenced file(s)");
         assertThat(api.get("/v1/files/" + attached).status()).isEqualTo(404);
         assertThat(bytesKept(attached)).isFalse();
         assertThat(api.get("/v1/files/" + inThread).status()).isEqualTo(200);
