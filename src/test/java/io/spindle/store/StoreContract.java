@@ -280,6 +280,18 @@ abstract class StoreContract {
     }
 
     @Test
+    void aThreadDeletedAfterItsRouteFoundItTakesNoNewMessage() {
+        ThreadObject t = thread(1);
+        store.insertThread(P1, t, Optional.empty(), List.of());
+        assertThat(store.deleteThread(P1, t.id())).isTrue();
+
+        // the route checked the thread before the delete committed; the write itself must not leave an orphan row
+        assertThatThrownBy(() -> store.insertMessage(P1, message(t.id(), null, 2, "late")))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.kind()).isEqualTo(ApiException.Kind.NOT_FOUND));
+        assertThat(store.threadMessages(P1, t.id())).isEmpty();
+    }
+
+    @Test
     void deleteThreadRemovesItsMessagesOnly() {
         ThreadObject t = thread(1);
         ThreadObject other = thread(1);
