@@ -209,11 +209,14 @@ class RetentionTest {
         String attached = upload("attached.txt");
         String inStore = upload("in-store.txt");
         String inExpiredStore = upload("in-expired-store.txt");
+        String image = api.uploadFile("vision", "figure.png", "not really a PNG".getBytes(StandardCharsets.UTF_8));
         List<Map<String, Object>> codeTool = List.of(Map.of("type", "code_interpreter"));
         String holder = api.post("/v1/threads", Map.of("tool_resources",
                 Map.of("code_interpreter", Map.of("file_ids", List.of(inThread, droppedFromThread))))).ok().get("id").asText();
         String conversation = api.post("/v1/threads", Map.of("messages", List.of(Map.of("role", "user", "content", "see the file",
                 "attachments", List.of(Map.of("file_id", attached, "tools", codeTool)))))).ok().get("id").asText();
+        api.post("/v1/threads/" + holder + "/messages", Map.of("role", "user", "content",
+                List.of(Map.of("type", "image_file", "image_file", Map.of("file_id", image))))).ok();
         String store = api.post("/v1/vector_stores", Map.of("file_ids", List.of(inStore))).ok().get("id").asText();
         String expiring = api.post("/v1/vector_stores", Map.of("file_ids", List.of(inExpiredStore),
                 "expires_after", Map.of("anchor", "last_active_at", "days", 1))).ok().get("id").asText();
@@ -233,7 +236,7 @@ class RetentionTest {
             assertThat(api.get("/v1/files/" + gone).status()).isEqualTo(404);
             assertThat(bytesKept(gone)).isFalse();
         }
-        for (String kept : List.of(inThread, attached, inStore)) {
+        for (String kept : List.of(inThread, attached, inStore, image)) {
             assertThat(api.get("/v1/files/" + kept).status()).isEqualTo(200);
             assertThat(bytesKept(kept)).isTrue();
         }
@@ -258,6 +261,7 @@ class RetentionTest {
         assertThat(bytesKept(attached)).isFalse();
         assertThat(api.get("/v1/files/" + inThread).status()).isEqualTo(200);
         assertThat(api.get("/v1/files/" + inStore).status()).isEqualTo(200);
+        assertThat(api.get("/v1/files/" + image).status()).isEqualTo(200);
     }
 
     // ---- helpers
