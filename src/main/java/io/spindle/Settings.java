@@ -32,7 +32,8 @@ public record Settings(
         int maxConcurrentIngestions,
         Web web,
         Embedding embedding,
-        Sandboxing sandbox) {
+        Sandboxing sandbox,
+        Retention retention) {
 
     /** The OpenAI-compatible model endpoint runs call: the catch-all route, and what the models file's routes default to. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
@@ -62,6 +63,12 @@ public record Settings(
      */
     public record Sandboxing(boolean enabled, Duration idle, int maxSessions, long memoryBytes, long diskBytes, Duration timeout) {}
 
+    /**
+     * What retention deletes for good (engine/Retention): threads idle this long, files unreferenced this long (each
+     * off when empty), swept this often by one node of the cluster.
+     */
+    public record Retention(Optional<Duration> threadIdle, Optional<Duration> fileUnreferenced, Duration every) {}
+
     /** A documented environment variable; the list below feeds {@code --help} and the README table. */
     public record Variable(String name, String defaultValue, String description) {}
 
@@ -90,6 +97,9 @@ public record Settings(
             new Variable("SPINDLE_LEASE_SECONDS", "30", "A node that stops heartbeating loses its runs to other nodes after this many seconds."),
             new Variable("SPINDLE_MAX_CONCURRENT_RUNS", "1000", "Runs one node executes at the same time; more wait in the queue. 0 makes an API-only node that executes none."),
             new Variable("SPINDLE_MAX_CONCURRENT_INGESTIONS", "2", "Files one node ingests into vector stores (text extraction, chunking, embedding) at the same time; more wait in the queue. 0 makes a node that ingests none."),
+            new Variable("SPINDLE_THREAD_RETENTION_DAYS", "(unset)", "Deletes threads, with their messages, runs and steps, after this many days without a message, run or change (see Retention). Unset: kept for ever."),
+            new Variable("SPINDLE_FILE_RETENTION_DAYS", "(unset)", "Deletes files, with their bytes, that nothing referred to (assistants, threads, messages, run steps, unexpired vector stores) for this many days (see Retention). Unset: kept for ever."),
+            new Variable("SPINDLE_RETENTION_SWEEP_SECONDS", "3600", "How often retention looks for what to delete; one node of a cluster does it at a time."),
             new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
             new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted JSON request body in bytes; larger bodies get 413. File uploads: SPINDLE_MAX_FILE_BYTES."),
             new Variable("SPINDLE_MAX_FILE_BYTES", "536870912", "Largest file accepted by POST /v1/files, in bytes; larger files get 413."),
@@ -165,7 +175,7 @@ public record Settings(
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
         return new Settings(host, port, dataDir, databaseUrl, poolSize, databaseWait, apiKeys, maxBody, maxFile, nodeId, upstream, models, runs,
-                maxConcurrentIngestions, web, embedding(env), sandboxing(env));
+                maxConcurrentIngestions, web, embedding(env), sandboxing(env), retention(env));
     }
 
     public boolean authRequired() {
@@ -282,6 +292,15 @@ public record Settings(
                 ? Optional.of(intValue(env, "SPINDLE_EMBEDDING_DIMENSIONS", 0, 1, 65_536))
                 : Optional.empty();
         return new Embedding(url, value(env, "SPINDLE_EMBEDDING_API_KEY"), model, dimensions);
+    }
+
+    private static Retention retention(Map<String, String> env) {
+        return new Retention(days(env, "SPINDLE_THREAD_RETENTION_DAYS"), days(env, "SPINDLE_FILE_RETENTION_DAYS"),
+                Duration.ofSeconds(intValue(env, "SPINDLE_RETENTION_SWEEP_SECONDS", 3_600, 1, 31_536_000)));
+    }
+
+    private static Optional<Duration> days(Map<String, String> env, String name) {
+        return value(env, name).map(v -> Duration.ofDays(intValue(env, name, 0, 1, 36_500)));
     }
 
     private static Sandboxing sandboxing(Map<String, String> env) {

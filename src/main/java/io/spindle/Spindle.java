@@ -3,6 +3,7 @@ package io.spindle;
 import io.helidon.webserver.WebServer;
 import io.spindle.engine.FileSearchStores;
 import io.spindle.engine.Ingestion;
+import io.spindle.engine.Retention;
 import io.spindle.engine.RunEngine;
 import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.engine.tools.CodeInterpreterTool;
@@ -21,8 +22,10 @@ import io.spindle.store.DataDir;
 import io.spindle.store.Database;
 import io.spindle.store.FileRepository;
 import io.spindle.store.JdbcStore;
+import io.spindle.store.LeaseQueue;
 import io.spindle.store.Notifications;
 import io.spindle.store.OtherNodes;
+import io.spindle.store.RetentionRepository;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
 import io.spindle.store.VectorStoreRepository;
@@ -103,7 +106,7 @@ public final class Spindle implements AutoCloseable {
             OtherNodes others = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : OtherNodes.NONE;
             Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
             VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock, embedder.modelName());
-            Store store = new JdbcStore(db, vectorStores);
+            Store store = new JdbcStore(db, vectorStores, clock);
             Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
                     settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
             IndexFollower index = opened.add(openIndex(settings, embedder, new ChunkRepository(db)));
@@ -121,6 +124,8 @@ public final class Spindle implements AutoCloseable {
             // live node with the same id (closing an engine that never started hands nothing back).
             opened.add(engine).start();
             opened.add(ingestion).start();
+            opened.add(new Retention(settings.retention(), new RetentionRepository(db), files, new LeaseQueue(db, Retention.WORK),
+                    settings.nodeId(), clock)).start();
             ScheduledExecutorService indexing = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().daemon().name("index-follower").factory());
             // not interrupted at close: a catch-up under way finishes its commit, and closing the index waits for it

@@ -95,6 +95,14 @@ public final class FileRepository {
         return blobs.delete(id, c -> deleteRow(c, project, id, true));
     }
 
+    /**
+     * Deletes a file as {@link #delete} does, if {@code allowed}, run first in the same transaction, says it may go
+     * (retention: nothing refers to it); false when it stays or there is no such file.
+     */
+    public boolean deleteIf(String project, String id, Database.Work<Boolean> allowed) {
+        return blobs.delete(id, c -> allowed.run(c) && deleteRow(c, project, id, false));
+    }
+
     /** Deletes the files past their {@code expires_at}, as if deleted through the API; returns how many. */
     public int deleteExpired() {
         record Expired(String project, String id) {}

@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -28,11 +29,16 @@ import java.util.function.Function;
 public final class JdbcStore implements Store {
     private final Database db;
     private final VectorStoreRepository vectorStores;
+    private final InstantSource clock;
 
-    /** {@code vectorStores} (on the same database) creates and fills the vector stores assistants, threads and messages bring. */
-    public JdbcStore(Database db, VectorStoreRepository vectorStores) {
+    /**
+     * {@code vectorStores} (on the same database) creates and fills the vector stores assistants, threads and messages bring;
+     * {@code clock} dates the changes retention counts as a thread's activity.
+     */
+    public JdbcStore(Database db, VectorStoreRepository vectorStores, InstantSource clock) {
         this.db = db;
         this.vectorStores = vectorStores;
+        this.clock = clock;
     }
 
     // ---- assistants
@@ -109,7 +115,8 @@ public final class JdbcStore implements Store {
     @Override
     public boolean updateThread(String project, ThreadObject t, Optional<NewVectorStore> newStore) {
         return db.write(c -> {
-            if (Sql.update(c, "UPDATE threads SET body = ? WHERE project = ? AND id = ?", Json.write(t), project, t.id()) == 0) {
+            if (Sql.update(c, "UPDATE threads SET body = ?, modified_at = ? WHERE project = ? AND id = ?",
+                    Json.write(t), now(), project, t.id()) == 0) {
                 return false;
             }
             insertVectorStore(c, project, newStore);
@@ -119,15 +126,24 @@ public final class JdbcStore implements Store {
 
     @Override
     public boolean deleteThread(String project, String id) {
-        return db.write(c -> {
-            if (Sql.update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 0) {
-                return false;
-            }
-            Sql.update(c, "DELETE FROM run_steps WHERE project = ? AND thread_id = ?", project, id);
-            Sql.update(c, "DELETE FROM runs WHERE project = ? AND thread_id = ?", project, id);
-            Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ?", project, id);
-            return true;
-        });
+        return db.write(c -> deleteThread(c, project, id).isPresent());
+    }
+
+    /** The rows one deleted thread took along. */
+    public record DeletedThread(int messages, int runs, int steps) {}
+
+    /**
+     * Deletes a thread and every row hanging off it (messages, runs, steps) in the transaction of {@code c}; empty when
+     * the project has no such thread. The one way a thread is deleted, by the API and by retention alike.
+     */
+    static Optional<DeletedThread> deleteThread(Connection c, String project, String id) throws SQLException {
+        if (Sql.update(c, "DELETE FROM threads WHERE project = ? AND id = ?", project, id) == 0) {
+            return Optional.empty();
+        }
+        int steps = Sql.update(c, "DELETE FROM run_steps WHERE project = ? AND thread_id = ?", project, id);
+        int runs = Sql.update(c, "DELETE FROM runs WHERE project = ? AND thread_id = ?", project, id);
+        int messages = Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ?", project, id);
+        return Optional.of(new DeletedThread(messages, runs, steps));
     }
 
     // ---- messages
@@ -201,16 +217,31 @@ public final class JdbcStore implements Store {
 
     @Override
     public boolean updateMessage(String project, MessageObject m) {
-        return db.write(c -> Sql.update(c, "UPDATE messages SET body = ? WHERE project = ? AND thread_id = ? AND id = ?",
-                Json.write(m), project, m.threadId(), m.id())) == 1;
+        return db.write(c -> {
+            int updated = Sql.update(c, "UPDATE messages SET body = ? WHERE project = ? AND thread_id = ? AND id = ?",
+                    Json.write(m), project, m.threadId(), m.id());
+            touchThread(c, project, m.threadId());
+            return updated;
+        }) == 1;
     }
 
     @Override
     public boolean deleteMessage(String project, String threadId, String id) {
         return db.write(c -> {
             Sql.keepCursor(c, "messages", project, id);
-            return Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id);
+            int deleted = Sql.update(c, "DELETE FROM messages WHERE project = ? AND thread_id = ? AND id = ?", project, threadId, id);
+            touchThread(c, project, threadId);
+            return deleted;
         }) == 1;
+    }
+
+    /** A change to a thread's messages that no created_at shows: it keeps the thread from retention's idle threads. */
+    private void touchThread(Connection c, String project, String threadId) throws SQLException {
+        Sql.update(c, "UPDATE threads SET modified_at = ? WHERE project = ? AND id = ?", now(), project, threadId);
+    }
+
+    private long now() {
+        return clock.instant().getEpochSecond();
     }
 
     @Override
@@ -261,11 +292,13 @@ public final class JdbcStore implements Store {
 
     /**
      * The active run of a thread, with the thread's row locked on PostgreSQL so that run and message
-     * creation on one thread serialise (SQLite has a single writer already).
+     * creation on one thread serialise (SQLite has a single writer already). A thread deleted since the
+     * route found it is not found, so nothing is written under a deleted thread.
      */
     private Optional<String> activeRun(Connection c, String threadId) throws SQLException {
-        if (db.dialect() == Database.Dialect.POSTGRESQL) {
-            Sql.execute(c, "SELECT id FROM threads WHERE id = ? FOR UPDATE", threadId);
+        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        if (!Sql.exists(c, "SELECT 1 FROM threads WHERE id = ?" + lock, threadId)) {
+            throw ApiException.notFound("thread", threadId);
         }
         try (PreparedStatement ps = Sql.prepare(c, "SELECT id FROM runs WHERE thread_id = ? AND status IN "
                 + "('queued', 'in_progress', 'requires_action', 'cancelling')", threadId);

@@ -59,7 +59,7 @@ class PostgresStoreTest extends StoreContract {
     void aPoolOfOneStillOpens() {
         long started = System.nanoTime();
         try (Database one = Database.postgres(url, 1)) {
-            JdbcStore oneStore = new JdbcStore(one, new VectorStoreRepository(one, InstantSource.system(), "test-model"));
+            JdbcStore oneStore = new JdbcStore(one, new VectorStoreRepository(one, InstantSource.system(), "test-model"), InstantSource.system());
             assertThat(oneStore.ping()).isTrue();
             assertThat(oneStore.assistants(P1, asc(1, null, null)).data()).isEmpty();
         }
@@ -74,7 +74,7 @@ class PostgresStoreTest extends StoreContract {
                 .replaceFirst("\\?.*", "");
         assertThat(plain).startsWith("postgresql://" + user + "@127.0.0.1:").doesNotContain("?");
         try (Database other = Database.postgres(plain, 2)) {
-            assertThat(new JdbcStore(other, new VectorStoreRepository(other, InstantSource.system(), "test-model")).ping()).isTrue();
+            assertThat(new JdbcStore(other, new VectorStoreRepository(other, InstantSource.system(), "test-model"), InstantSource.system()).ping()).isTrue();
         }
     }
 

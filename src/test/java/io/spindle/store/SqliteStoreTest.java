@@ -107,7 +107,7 @@ class SqliteStoreTest extends StoreContract {
     void createsAMissingDataDirectory() {
         Path nested = dataDir.resolve("a/b/c");
         try (Database other = Database.sqlite(nested)) {
-            JdbcStore otherStore = new JdbcStore(other, new VectorStoreRepository(other, InstantSource.system(), "test-model"));
+            JdbcStore otherStore = new JdbcStore(other, new VectorStoreRepository(other, InstantSource.system(), "test-model"), InstantSource.system());
             assertThat(otherStore.ping()).isTrue();
             assertThat(Files.isRegularFile(nested.resolve("spindle.db"))).isTrue();
         }

@@ -48,7 +48,7 @@ abstract class StoreContract {
     @BeforeEach
     void openStore() {
         db = openDatabase();
-        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"));
+        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"), InstantSource.system());
     }
 
     @AfterEach
@@ -277,6 +277,18 @@ abstract class StoreContract {
         assertThat(Json.write(store.thread(P1, t.id()).orElseThrow())).isEqualTo(Json.write(changed))
                 .endsWith("\"metadata\":{\"only\":\"this\"},\"tool_resources\":{}}");
         assertThat(store.updateThread(P1, thread(1), Optional.empty())).isFalse();
+    }
+
+    @Test
+    void aThreadDeletedAfterItsRouteFoundItTakesNoNewMessage() {
+        ThreadObject t = thread(1);
+        store.insertThread(P1, t, Optional.empty(), List.of());
+        assertThat(store.deleteThread(P1, t.id())).isTrue();
+
+        // the route checked the thread before the delete committed; the write itself must not leave an orphan row
+        assertThatThrownBy(() -> store.insertMessage(P1, message(t.id(), null, 2, "late")))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.kind()).isEqualTo(ApiException.Kind.NOT_FOUND));
+        assertThat(store.threadMessages(P1, t.id())).isEmpty();
     }
 
     @Test
@@ -680,7 +692,7 @@ abstract class StoreContract {
         store.close();
 
         db = openDatabase();
-        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"));
+        store = new JdbcStore(db, new VectorStoreRepository(db, InstantSource.system(), "test-model"), InstantSource.system());
 
         assertThat(migrationHistory(db)).isEqualTo(history);
         assertThat(Json.write(store.assistant(P1, a.id()).orElseThrow())).isEqualTo(Json.write(a));
