@@ -197,6 +197,11 @@ public final class RunChange {
         }
     }
 
+    /** Whether the run is still queued or in progress after this change: neither ended nor waiting for its client. */
+    public boolean midTurn() {
+        return run.status().equals(RunObject.QUEUED) || run.status().equals(RunObject.IN_PROGRESS);
+    }
+
     /** Everything this change recorded, in order: what the run's events are made of. */
     public List<Saved> journal() {
         return List.copyOf(journal);
