@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # Spindle in a container: built with the Maven Wrapper on a JDK, run on a JRE as a non-root user.
 # Not built on the development machine (it has no container runtime); see README, Container.
 
@@ -18,10 +19,13 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin spindle \
     && mkdir -p /data && chown spindle:spindle /data && chmod 0700 /data
 COPY --from=build /src/target/spindle.jar /opt/spindle/spindle.jar
-# `spindle COMMAND` inside the container, with the options the launcher script gives the server
-RUN printf '#!/bin/sh\nexec java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector $JAVA_OPTS -jar /opt/spindle/spindle.jar "$@"\n' \
-        > /usr/local/bin/spindle \
-    && chmod 0755 /usr/local/bin/spindle
+# `spindle COMMAND` inside the container, with the options the launcher script gives: the Vector API for the server only
+COPY --chmod=0755 <<'EOF' /usr/local/bin/spindle
+#!/bin/sh
+vector_api=
+[ "${1:-}" = serve ] && vector_api="--add-modules jdk.incubator.vector"
+exec java --enable-native-access=ALL-UNNAMED $vector_api $JAVA_OPTS -jar /opt/spindle/spindle.jar "$@"
+EOF
 
 USER spindle
 # SPINDLE_HOST=0.0.0.0 makes the port reachable from outside the container; Spindle then refuses to start

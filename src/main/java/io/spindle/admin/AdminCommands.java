@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
@@ -97,11 +98,12 @@ public final class AdminCommands {
         }
     }
 
-    /** Where an export is written before it is complete: beside its file, so the final move is a rename. */
+    /** Where an export is written before it is complete: beside its file, so the final move is a rename; owner-only. */
     private static Path partFile(Path target) throws IOException {
         Path part = target.resolveSibling(target.getFileName() + ".part");
         try {
-            return Files.createFile(part);
+            // owner-only, like the data directory: an export holds everything of a project
+            return Files.createFile(part, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (FileAlreadyExistsException e) {
             throw new AdminException(part + " exists: another export into " + target + " is running, or one was interrupted "
                     + "(then delete it)");
