@@ -45,7 +45,7 @@ public final class Import {
     public Imported read(Path path) throws IOException {
         try (InputStream in = Files.newInputStream(path); JsonParser json = new JsonFactory().createParser(in)) {
             String project = header(json, path);
-            Map<String, Long> counts = db.write(c -> new Run(c, json, path).all());
+            Map<String, Long> counts = db.write(c -> new Loading(c, json, path).all());
             return new Imported(project, counts);
         } catch (UncheckedIOException e) {
             throw e.getCause() instanceof JsonParseException bad ? unreadable(path, bad) : e;
@@ -83,7 +83,7 @@ public final class Import {
     }
 
     /** One import inside its transaction. */
-    private final class Run {
+    private final class Loading {
         private final Connection c;
         private final JsonParser json;
         private final Path path;
@@ -91,7 +91,7 @@ public final class Import {
         /** The (vector store, file) pairs whose chunks came in, for the index log. */
         private final Set<List<String>> indexed = new LinkedHashSet<>();
 
-        Run(Connection c, JsonParser json, Path path) {
+        Loading(Connection c, JsonParser json, Path path) {
             this.c = c;
             this.json = json;
             this.path = path;

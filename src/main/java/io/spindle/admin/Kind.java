@@ -8,9 +8,9 @@ import java.util.stream.Collectors;
 /**
  * One kind of object in an export: its table, the columns that travel (never {@code seq}, which the database gives
  * anew in export order, nor a lease, which belongs to a node of the old database), the columns that name one object,
- * and how a row's project is found.
+ * and the SQL that gives a row's project ({@code projectOf}) and orders a project's rows.
  */
-record Kind(String name, String table, List<Column> columns, List<String> key, String project, String order) {
+record Kind(String name, String table, List<Column> columns, List<String> key, String projectOf, String order) {
 
     /** The kind whose line carries a file's bytes after its columns, as base64 under this name. */
     static final String FILE = "file";
@@ -58,12 +58,12 @@ record Kind(String name, String table, List<Column> columns, List<String> key, S
 
     /** The project's rows of this kind, in the order they were inserted. */
     String selectOfProject() {
-        return "SELECT " + columnList() + " FROM " + table + " WHERE " + project + " = ? ORDER BY " + order;
+        return "SELECT " + columnList() + " FROM " + table + " WHERE " + projectOf + " = ? ORDER BY " + order;
     }
 
     /** How many rows of this kind each project holds: (project, count) rows. */
     String countByProject() {
-        return "SELECT " + project + " AS owner, COUNT(*) FROM " + table + " GROUP BY owner";
+        return "SELECT " + projectOf + " AS owner, COUNT(*) FROM " + table + " GROUP BY owner";
     }
 
     String insert() {
