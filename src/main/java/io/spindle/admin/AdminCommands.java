@@ -25,7 +25,6 @@ import java.util.stream.Collectors;
  * status 2; a failure of the storage itself one line and exit status 1.
  */
 public final class AdminCommands {
-    public static final List<String> NAMES = List.of("backup", "export", "import", "keys");
     /** The pool of a command: one connection reads, one more streams file bytes (PostgreSQL's minimum anyway). */
     private static final int POOL_SIZE = 2;
 
@@ -150,8 +149,8 @@ public final class AdminCommands {
         try {
             return Database.sqlite(settings.dataDir());
         } catch (DataDir.Unusable e) {
-            throw new AdminException("SPINDLE_DATA_DIR " + e.getMessage() + " (stop the server, or run this on a copy from "
-                    + "spindle backup)");
+            throw new AdminException("SPINDLE_DATA_DIR " + e.getMessage() + " (if a server uses it, stop it or work on a copy "
+                    + "from spindle backup)");
         }
     }
 

@@ -31,8 +31,8 @@ class ExportImportMistakesTest {
             api.post("/v1/threads", Map.of("messages", List.of(Map.of("role", "user", "content", "hello")))).ok();
 
             assertOneLine(SpindleCommand.run(settings, "export", "--project", "default", export.toString()),
-                    "spindle export: SPINDLE_DATA_DIR " + data.toAbsolutePath() + " is in use by another Spindle process (stop the "
-                            + "server, or run this on a copy from spindle backup)");
+                    "spindle export: SPINDLE_DATA_DIR " + data.toAbsolutePath() + " is in use by another Spindle process (if a server "
+                            + "uses it, stop it or work on a copy from spindle backup)");
         }
         assertOneLine(SpindleCommand.run(settings, "export", "--project", "nobody", export.toString()),
                 "spindle export: the database holds no objects of project 'nobody' (spindle keys lists the projects)");
