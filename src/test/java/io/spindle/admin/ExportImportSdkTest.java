@@ -38,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A project exported from SQLite ({@code spindle export}) and imported into PostgreSQL ({@code spindle import}), each
  * command run as its own process: the official SDK, against a server on PostgreSQL, sees the same objects, file bytes
- * and search results as it saw on SQLite, without embedding anything again.
+ * and search results as it saw on SQLite, without embedding anything again; exported again from PostgreSQL beside the
+ * live server, every object's line is as it was.
  */
 @SuppressWarnings("deprecation") // OpenAI deprecated the Assistants API, which is what Spindle serves
 class ExportImportSdkTest {
@@ -97,6 +98,14 @@ class ExportImportSdkTest {
             assertThat(imported.stdout()).singleElement().asString().startsWith("imported project default from " + export + ": file=2 ");
 
             try (TestServer server = TestServer.start(TestServer.Storage.POSTGRESQL, env(onPostgres))) {
+                Path again = dir.resolve("again.jsonl");
+                SpindleCommand.Result reexported = SpindleCommand.run(onPostgres, "export", "--project", "default", again.toString());
+                assertThat(reexported.status()).as("export beside a live node: %s", reexported.stderr()).isZero();
+                List<String> original = Files.readAllLines(export);
+                List<String> fromPostgres = Files.readAllLines(again);
+                assertThat(fromPostgres.subList(1, fromPostgres.size())).as("every object exported again from PostgreSQL")
+                        .isEqualTo(original.subList(1, original.size()));
+
                 JsonNode seen = seen(server.sdk(), made);
                 assertThat(seen).isEqualTo(onSqlite);
                 try (HttpResponse content = server.sdk().files().content(made.download()); InputStream body = content.body()) {
