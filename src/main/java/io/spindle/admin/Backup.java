@@ -14,8 +14,11 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * A consistent copy of a SQLite data directory, taken while a server may be using it: a new directory holding
@@ -50,13 +53,24 @@ public final class Backup {
         } catch (NoSuchFileException e) {
             throw new AdminException("cannot create " + target + ": its parent directory does not exist");
         }
+        try {
+            return fill(dataDir, target);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(target); // no half backup that looks like a whole one
+            throw e;
+        }
+    }
+
+    private static Taken fill(Path dataDir, Path target) throws IOException {
         Path blobs = Files.createDirectory(target.resolve(FILES), OWNER_ONLY);
         Path copy = target.resolve(DATABASE);
+        String missing = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             Files.deleteIfExists(copy);
-            copyDatabase(source, copy);
+            copyDatabase(dataDir.resolve(DATABASE), copy);
             Set<String> fileIds = fileIds(copy);
-            if (copyBlobs(dataDir.resolve(FILES), blobs, fileIds)) {
+            Optional<String> gone = copyBlobs(dataDir.resolve(FILES), blobs, fileIds);
+            if (gone.isEmpty()) {
                 removeOthers(blobs, fileIds);
                 long fileBytes = 0;
                 for (String id : fileIds) {
@@ -64,9 +78,10 @@ public final class Backup {
                 }
                 return new Taken(Files.size(copy), fileIds.size(), fileBytes);
             }
+            missing = gone.get();
         }
-        throw new AdminException("files were deleted during each of " + ATTEMPTS + " attempts to back up " + dataDir
-                + "; try again when fewer files are being deleted");
+        throw new AdminException("the bytes of " + missing + " were missing from " + dataDir.resolve(FILES) + " at each of "
+                + ATTEMPTS + " attempts (files deleted while the backup ran, or lost); no backup was written");
     }
 
     private static void copyDatabase(Path source, Path copy) {
@@ -96,8 +111,8 @@ public final class Backup {
         return ids;
     }
 
-    /** Copies the blobs not copied yet; false when one is gone from the data directory (deleted since the copy). */
-    private static boolean copyBlobs(Path from, Path to, Set<String> ids) throws IOException {
+    /** Copies the blobs not copied yet; returns a file whose blob is gone from the data directory (deleted since the copy). */
+    private static Optional<String> copyBlobs(Path from, Path to, Set<String> ids) throws IOException {
         for (String id : ids) {
             Path blob = to.resolve(id);
             if (Files.exists(blob)) {
@@ -106,10 +121,10 @@ public final class Backup {
             try {
                 Files.copy(from.resolve(id), blob);
             } catch (NoSuchFileException deleted) {
-                return false;
+                return Optional.of(id);
             }
         }
-        return true;
+        return Optional.empty();
     }
 
     /** Removes blobs an earlier attempt copied for files the final copy no longer has. */
@@ -119,6 +134,14 @@ public final class Backup {
                 if (!ids.contains(blob.getFileName().toString())) {
                     Files.delete(blob);
                 }
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
             }
         }
     }

@@ -101,9 +101,19 @@ class BackupTest {
     }
 
     @Test
-    void aBackupNeedsANewDirectoryAndSqlite() throws Exception {
+    void aBackupNeedsANewDirectoryAndSqliteAndIsNeverHalfWritten() throws Exception {
         Path data = dir.resolve("data");
         try (TestServer server = TestServer.start(TestServer.Storage.SQLITE, Map.of("SPINDLE_DATA_DIR", data.toString()))) {
+            String lost = server.api().uploadFile("batch", "lost.bin", new byte[] {1, 2, 3});
+            Files.delete(data.resolve("files").resolve(lost)); // as if deleted during every attempt
+            SpindleCommand.Result missing = SpindleCommand.run(Map.of("SPINDLE_DATA_DIR", data.toString()), "backup",
+                    dir.resolve("half").toString());
+            assertThat(missing.status()).isEqualTo(2);
+            assertThat(missing.stderr()).containsExactly("spindle backup: the bytes of " + lost + " were missing from "
+                    + data.resolve("files") + " at each of 5 attempts (files deleted while the backup ran, or lost); no backup was "
+                    + "written");
+            assertThat(dir.resolve("half")).doesNotExist();
+
             Files.createDirectory(dir.resolve("taken"));
             SpindleCommand.Result exists = SpindleCommand.run(Map.of("SPINDLE_DATA_DIR", data.toString()), "backup",
                     dir.resolve("taken").toString());
