@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.HashMap;
@@ -90,6 +91,8 @@ public final class Import {
         private final Map<String, Long> counts = new LinkedHashMap<>();
         /** The (vector store, file) pairs whose chunks came in, for the index log. */
         private final Set<List<String>> indexed = new LinkedHashSet<>();
+        /** Each kind's statements, prepared once: an export may hold many thousands of chunks. */
+        private final Map<String, PreparedStatement> statements = new HashMap<>();
 
         Loading(Connection c, JsonParser json, Path path) {
             this.c = c;
@@ -108,6 +111,10 @@ public final class Import {
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            } finally {
+                for (PreparedStatement statement : statements.values()) {
+                    statement.close();
+                }
             }
             for (List<String> file : indexed) {
                 IndexLog.append(c, db.dialect(), IndexLog.ADD, file.get(0), file.get(1));
@@ -194,21 +201,21 @@ public final class Import {
             if (kind.name().equals(Kind.FILE) && bytes == null) {
                 throw bad("lacks the file's " + Kind.BYTES_FIELD);
             }
-            try (PreparedStatement exists = c.prepareStatement(kind.exists())) {
-                for (int i = 0; i < kind.key().size(); i++) {
-                    exists.setObject(i + 1, values.get(kind.key().get(i)));
-                }
-                if (exists.executeQuery().next()) {
+            PreparedStatement exists = statement(kind.exists());
+            for (int i = 0; i < kind.key().size(); i++) {
+                exists.setObject(i + 1, values.get(kind.key().get(i)));
+            }
+            try (ResultSet found = exists.executeQuery()) {
+                if (found.next()) {
                     throw new AdminException(kind.name() + " " + describeKey(kind, values) + " exists already in this database; "
                             + "nothing was imported");
                 }
             }
-            try (PreparedStatement insert = c.prepareStatement(kind.insert())) {
-                for (int i = 0; i < kind.columns().size(); i++) {
-                    bind(insert, i + 1, kind.columns().get(i), values.get(kind.columns().get(i).name()));
-                }
-                insert.executeUpdate();
+            PreparedStatement insert = statement(kind.insert());
+            for (int i = 0; i < kind.columns().size(); i++) {
+                bind(insert, i + 1, kind.columns().get(i), values.get(kind.columns().get(i).name()));
             }
+            insert.executeUpdate();
             if (bytes != null) {
                 try (InputStream in = Files.newInputStream(bytes)) {
                     files.writeBytes(c, (String) values.get("id"), in);
@@ -217,6 +224,15 @@ public final class Import {
             if (kind.name().equals("chunk")) {
                 indexed.add(List.of((String) values.get("vector_store_id"), (String) values.get("file_id")));
             }
+        }
+
+        private PreparedStatement statement(String sql) throws SQLException {
+            PreparedStatement statement = statements.get(sql);
+            if (statement == null) {
+                statement = c.prepareStatement(sql);
+                statements.put(sql, statement);
+            }
+            return statement;
         }
 
         private static String describeKey(Kind kind, Map<String, Object> values) {
