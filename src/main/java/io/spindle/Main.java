@@ -6,8 +6,8 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
- * The command line: {@code spindle serve}, {@code spindle sandbox-check}, {@code spindle --version} and
- * {@code spindle --help}.
+ * The command line: {@code spindle serve}, {@code spindle sandbox-check}, the administration commands
+ * ({@link io.spindle.admin.AdminCommands}), {@code spindle --version} and {@code spindle --help}.
  */
 public final class Main {
     private Main() {}
@@ -18,6 +18,8 @@ public final class Main {
         switch (command) {
             case "serve" -> serve();
             case "sandbox-check" -> System.exit(sandboxCheck());
+            case "backup", "export", "import", "keys" -> System.exit(io.spindle.admin.AdminCommands.run(command,
+                    java.util.List.of(args).subList(1, args.length), System.getenv(), System.out, System.err));
             case "--help", "-h", "help" -> System.out.print(help());
             case "--version", "-V", "version" -> System.out.println("spindle " + version());
             default -> {
@@ -97,6 +99,10 @@ public final class Main {
                 Usage:
                   spindle serve       start the server
                   spindle sandbox-check  say whether code_interpreter can run code here (exit 0) or why not (exit 1)
+                  spindle backup DIR  copy the SQLite database and file bytes into the new directory DIR, while serving
+                  spindle export --project P FILE  write every object of project P into FILE (JSON lines)
+                  spindle import FILE load an export into the database the settings name (one transaction)
+                  spindle keys        list the projects, their API keys and objects
                   spindle test        run the test suite (launcher script only)
                   spindle bench       run the benchmarks (launcher script only; --quick for a short run)
                   spindle --version   show the version

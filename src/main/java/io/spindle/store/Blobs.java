@@ -2,6 +2,7 @@ package io.spindle.store;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.sql.Connection;
 import java.util.function.Predicate;
 
 /**
@@ -30,6 +31,13 @@ public interface Blobs {
         @Override
         void close();
     }
+
+    /**
+     * Stores the bytes of the file {@code id} as part of the transaction on {@code c}, which writes the file's row too
+     * (an import). On disk they are in place before that transaction commits: a rollback leaves bytes without a row,
+     * which {@link #sweep} removes.
+     */
+    void write(Connection c, String id, InputStream bytes) throws IOException;
 
     /** The bytes of a stored file of {@code size} bytes, read as a stream. */
     InputStream open(String id, long size) throws IOException;

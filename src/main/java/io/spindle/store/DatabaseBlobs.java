@@ -44,6 +44,28 @@ final class DatabaseBlobs implements Blobs {
     @Override
     public Received receive(String id, InputStream bytes) throws IOException {
         Connection c = db.transaction();
+        try {
+            return new Pending(c, insertChunks(c, id, bytes));
+        } catch (SQLException e) {
+            Database.release(c);
+            throw new StoreException(e);
+        } catch (IOException | RuntimeException | Error e) {
+            Database.release(c);
+            throw e;
+        }
+    }
+
+    @Override
+    public void write(Connection c, String id, InputStream bytes) throws IOException {
+        try {
+            insertChunks(c, id, bytes);
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    /** Writes the bytes as 1 MiB chunks in the transaction on {@code c}; returns their size. */
+    private static long insertChunks(Connection c, String id, InputStream bytes) throws SQLException, IOException {
         try (PreparedStatement insert = c.prepareStatement("INSERT INTO file_chunks (file_id, seq, data) VALUES (?, ?, ?)")) {
             byte[] buffer = new byte[CHUNK];
             long size = 0;
@@ -54,13 +76,7 @@ final class DatabaseBlobs implements Blobs {
                 insert.setBytes(3, n == CHUNK ? buffer : Arrays.copyOf(buffer, n));
                 insert.executeUpdate();
             }
-            return new Pending(c, size);
-        } catch (SQLException e) {
-            Database.release(c);
-            throw new StoreException(e);
-        } catch (IOException | RuntimeException | Error e) {
-            Database.release(c);
-            throw e;
+            return size;
         }
     }
 

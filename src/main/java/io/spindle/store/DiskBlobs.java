@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
 import java.util.function.Predicate;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
@@ -44,6 +45,17 @@ final class DiskBlobs implements Blobs {
 
     @Override
     public Received receive(String id, InputStream bytes) throws IOException {
+        return stage(id, bytes);
+    }
+
+    @Override
+    public void write(Connection c, String id, InputStream bytes) throws IOException {
+        try (Staged staged = stage(id, bytes)) {
+            staged.place();
+        }
+    }
+
+    private Staged stage(String id, InputStream bytes) throws IOException {
         Path part = incoming.resolve(name(id));
         try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             long size = copy(bytes, out);
@@ -86,10 +98,9 @@ final class DiskBlobs implements Blobs {
 
         @Override
         public void commit(Database.Work<?> row) {
-            Path blob = dir.resolve(id);
+            Path blob;
             try {
-                Files.move(part, blob, StandardCopyOption.ATOMIC_MOVE);
-                syncFolder();
+                blob = place();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -99,6 +110,14 @@ final class DiskBlobs implements Blobs {
                 deleteQuietly(blob);
                 throw e;
             }
+        }
+
+        /** Moves the bytes to where they are read from, durably. */
+        Path place() throws IOException {
+            Path blob = dir.resolve(id);
+            Files.move(part, blob, StandardCopyOption.ATOMIC_MOVE);
+            syncFolder();
+            return blob;
         }
 
         @Override

@@ -90,6 +90,11 @@ public final class FileRepository {
         }
     }
 
+    /** Stores an imported file's bytes in the transaction on {@code c}, which also inserts its row. */
+    public void writeBytes(Connection c, String id, InputStream bytes) throws IOException {
+        blobs.write(c, id, bytes);
+    }
+
     /** Deletes a file, its bytes, and every reference to it ({@link #detach}); false when the project has no such file. */
     public boolean delete(String project, String id) {
         return blobs.delete(id, c -> deleteRow(c, project, id, true));
