@@ -30,7 +30,7 @@ public final class MicrometerMetrics implements Metrics, AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
-    private final Counter runsCreated = Counter.builder("spindle.runs.created").description("Runs created on this node")
+    private final Counter runsCreated = Counter.builder("spindle.run.creations").description("Runs created on this node")
             .register(registry);
 
     public MicrometerMetrics() {
