@@ -71,7 +71,8 @@ final class MetricsRoutes implements HttpService {
             known |= MessageDigest.isEqual(given, key.getBytes(StandardCharsets.UTF_8));
         }
         if (!known) {
-            throw new ApiException(ApiException.Kind.AUTHENTICATION, "Incorrect admin key provided.", null, "invalid_admin_key");
+            throw new ApiException(ApiException.Kind.AUTHENTICATION,
+                    "Incorrect admin key provided: GET /metrics takes a key of SPINDLE_ADMIN_KEYS.", null, "invalid_admin_key");
         }
     }
 }
