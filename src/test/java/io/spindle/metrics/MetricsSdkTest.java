@@ -19,9 +19,12 @@ import io.spindle.testing.FakeUpstream.Reply;
 import io.spindle.testing.PrometheusText;
 import io.spindle.testing.PrometheusText.Scrape;
 import io.spindle.testing.RunEndToEnd;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -129,6 +132,23 @@ class MetricsSdkTest extends RunEndToEnd {
         assertThat(change(before, after, "spindle_upstream_calls_seconds_count", "outcome", "aborted")).isEqualTo(1);
         assertThat(change(before, after, "spindle_http_requests_seconds_count",
                 "method", "POST", "route", "/v1/threads/{thread_id}/runs", "status", "200")).isEqualTo(1);
+    }
+
+    @Test
+    void ingestedFilesAreCountedByOutcomeTheirLastErrorCodeWhenTheyFail() throws InterruptedException {
+        String notes = api().uploadFile("assistants", "notes.txt",
+                "Filip's favorite food is cake.".getBytes(StandardCharsets.UTF_8));
+        String broken = api().uploadFile("assistants", "broken.pdf", "this is not a PDF".getBytes(StandardCharsets.UTF_8));
+        Scrape before = scrape();
+
+        String store = api().post("/v1/vector_stores", Map.of("file_ids", List.of(notes, broken))).ok().path("id").asText();
+        api().await("/v1/vector_stores/" + store, s -> s.path("file_counts").path("in_progress").asInt() == 0, Duration.ofSeconds(60));
+
+        Scrape after = scrape();
+        String code = api().get("/v1/vector_stores/" + store + "/files/" + broken).ok().path("last_error").path("code").asText();
+        assertThat(code).isNotEmpty();
+        assertThat(change(before, after, "spindle_ingestion_files_seconds_count", "outcome", "completed")).isEqualTo(1);
+        assertThat(change(before, after, "spindle_ingestion_files_seconds_count", "outcome", code)).isEqualTo(1);
     }
 
     @Test
