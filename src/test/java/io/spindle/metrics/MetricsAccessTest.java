@@ -1,8 +1,10 @@
 package io.spindle.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spindle.Settings;
 import io.spindle.api.Json;
 import io.spindle.testing.PrometheusText;
 import io.spindle.testing.TestServer;
@@ -61,6 +63,14 @@ class MetricsAccessTest {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(PrometheusText.parse(response.body()).families()).containsKey("spindle_runs_executing");
         }
+    }
+
+    @Test
+    void theSettingIsTrueOrFalse() {
+        assertThatThrownBy(() -> Settings.fromEnvironment(Map.of("SPINDLE_METRICS_PUBLIC", "yes")))
+                .isInstanceOf(Settings.Invalid.class).hasMessage("SPINDLE_METRICS_PUBLIC must be true or false, got 'yes'");
+        assertThat(Settings.fromEnvironment(Map.of("SPINDLE_ADMIN_KEYS", " a, b ,,")).metrics().adminKeys())
+                .containsExactlyInAnyOrder("a", "b");
     }
 
     private static TestServer start(Map<String, String> env) {
