@@ -13,9 +13,14 @@ import com.openai.core.http.StreamResponse;
 import com.openai.errors.NotFoundException;
 import com.openai.models.beta.assistants.AssistantStreamEvent;
 import com.openai.models.beta.assistants.Assistant;
+import com.openai.models.beta.assistants.AssistantCreateParams;
+import com.openai.models.beta.assistants.CodeInterpreterTool;
 import com.openai.models.beta.threads.runs.Run;
 import com.openai.models.beta.threads.runs.RunStatus;
+import io.spindle.api.Json;
+import io.spindle.sandbox.RealSandbox;
 import io.spindle.testing.FakeUpstream.Reply;
+import io.spindle.testing.FakeUpstream.ToolCall;
 import io.spindle.testing.PrometheusText;
 import io.spindle.testing.PrometheusText.Scrape;
 import io.spindle.testing.RunEndToEnd;
@@ -149,6 +154,25 @@ class MetricsSdkTest extends RunEndToEnd {
         assertThat(code).isNotEmpty();
         assertThat(change(before, after, "spindle_ingestion_files_seconds_count", "outcome", "completed")).isEqualTo(1);
         assertThat(change(before, after, "spindle_ingestion_files_seconds_count", "outcome", code)).isEqualTo(1);
+    }
+
+    @Test
+    void aCodeInterpreterCellIsCountedAndItsSessionStaysAlive() {
+        RealSandbox.assumeWorks();
+        Assistant assistant = sdk().beta().assistants().create(AssistantCreateParams.builder().model("gpt-4o")
+                .addTool(CodeInterpreterTool.builder().build()).build());
+        String threadId = threadWith(sdk(), "What is 6 times 7?");
+        script(body -> Reply.text("It is 42."),
+                Reply.toolCalls(new ToolCall("call_up_code", "code_interpreter", Json.object().put("code", "print(6 * 7)").toString())));
+        Scrape before = scrape();
+
+        Run done = pollFor(sdk(), createRun(sdk(), threadId, assistant.id()), RunStatus.COMPLETED);
+
+        Scrape after = scrape();
+        assertThat(change(before, after, "spindle_sandbox_executions_seconds_count", "outcome", "ok")).isEqualTo(1);
+        assertThat(after.value("spindle_sandbox_sessions")).as("the thread's session waits for its next cell").isEqualTo(1);
+        assertThat(change(before, after, "spindle_upstream_calls_seconds_count", "model", done.model(), "outcome", "ok"))
+                .as("the call that ran the code, and the answer").isEqualTo(2);
     }
 
     @Test
