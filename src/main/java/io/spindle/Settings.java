@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Every setting Spindle reads, in one place. Values come from environment variables; a bad value
@@ -33,7 +34,8 @@ public record Settings(
         Web web,
         Embedding embedding,
         Sandboxing sandbox,
-        Retention retention) {
+        Retention retention,
+        MetricsAccess metrics) {
 
     /** The OpenAI-compatible model endpoint runs call: the catch-all route, and what the models file's routes default to. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
@@ -70,6 +72,9 @@ public record Settings(
     public record Retention(Optional<Duration> threadIdle, Optional<Duration> fileUnreferenced, Duration every) {}
 
     /** A documented environment variable; the list below feeds {@code --help} and the README table. */
+    /** Who may read {@code GET /metrics} besides loopback clients: anyone ({@code open}), or callers with an admin key. */
+    public record MetricsAccess(boolean open, Set<String> adminKeys) {}
+
     public record Variable(String name, String defaultValue, String description) {}
 
     public static final List<Variable> VARIABLES = List.of(
@@ -101,6 +106,8 @@ public record Settings(
             new Variable("SPINDLE_FILE_RETENTION_DAYS", "(unset)", "Deletes files, with their bytes, that nothing referred to (assistants, threads, messages, run steps, unexpired vector stores) for this many days (see Retention). Unset: kept for ever."),
             new Variable("SPINDLE_RETENTION_SWEEP_SECONDS", "3600", "How often retention looks for what to delete; one node of a cluster does it at a time."),
             new Variable("SPINDLE_NODE_ID", "(host name:port)", "This node's name in logs and leases; keep it stable across restarts so a node resumes its own runs at once."),
+            new Variable("SPINDLE_METRICS_PUBLIC", "false", "`true`: GET /metrics answers anyone. Otherwise it answers loopback clients, and others only with an admin key."),
+            new Variable("SPINDLE_ADMIN_KEYS", "(unset)", "Comma-separated keys that open GET /metrics to non-loopback clients (`Authorization: Bearer KEY`). They are not API keys: they open no project."),
             new Variable("SPINDLE_MAX_BODY_BYTES", "16777216", "Largest accepted JSON request body in bytes; larger bodies get 413. File uploads: SPINDLE_MAX_FILE_BYTES."),
             new Variable("SPINDLE_MAX_FILE_BYTES", "536870912", "Largest file accepted by POST /v1/files, in bytes; larger files get 413."),
             new Variable("SPINDLE_CORS_ORIGINS", "(unset)", "Comma-separated origins (e.g. `https://app.example.com`, `http://intranet:*` for any port, `*` for all) whose web pages may call the API, besides loopback origins (http(s)://localhost, 127.x.x.x, [::1], any port). Unset: any origin when SPINDLE_API_KEYS is set, else loopback origins only. A request from another origin gets 403."),
@@ -175,7 +182,16 @@ public record Settings(
                 Duration.ofSeconds(intValue(env, "SPINDLE_READ_TIMEOUT_SECONDS", 30, 1, 3_600)),
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
         return new Settings(host, port, dataDir, databaseUrl, poolSize, databaseWait, apiKeys, maxBody, maxFile, nodeId, upstream, models, runs,
-                maxConcurrentIngestions, web, embedding(env), sandboxing(env), retention(env));
+                maxConcurrentIngestions, web, embedding(env), sandboxing(env), retention(env),
+                metricsAccess(env));
+    }
+
+    private static MetricsAccess metricsAccess(Map<String, String> env) {
+        String open = value(env, "SPINDLE_METRICS_PUBLIC").orElse("false");
+        if (!open.equals("true") && !open.equals("false")) {
+            throw new Invalid("SPINDLE_METRICS_PUBLIC must be true or false, got '" + open + "'");
+        }
+        return new MetricsAccess(open.equals("true"), Set.copyOf(value(env, "SPINDLE_ADMIN_KEYS").map(Settings::list).orElse(List.of())));
     }
 
     public boolean authRequired() {

@@ -10,7 +10,10 @@ import io.spindle.engine.tools.CodeInterpreterTool;
 import io.spindle.engine.tools.FileSearchTool;
 import io.spindle.engine.Runs;
 import io.spindle.http.ApiServer;
+import io.spindle.metrics.Metrics;
+import io.spindle.metrics.MicrometerMetrics;
 import io.spindle.sandbox.ChosenInBackground;
+import io.spindle.sandbox.MeasuredSandbox;
 import io.spindle.sandbox.Sandboxes;
 import io.spindle.sandbox.SessionPool;
 import io.spindle.search.Embedder;
@@ -31,6 +34,7 @@ import io.spindle.store.Store;
 import io.spindle.store.VectorStoreRepository;
 import io.spindle.upstream.ChatClient;
 import io.spindle.upstream.ChatModel;
+import io.spindle.upstream.MeasuredChatModel;
 import io.spindle.upstream.CircuitBreaker;
 import io.spindle.upstream.ModelRoute;
 import io.spindle.upstream.ModelRouter;
@@ -100,25 +104,27 @@ public final class Spindle implements AutoCloseable {
         checkPortFree(settings);
         Opened opened = new Opened();
         try {
+            MicrometerMetrics metrics = opened.add(new MicrometerMetrics());
             ModelRouter models = opened.add(openModels(settings, clock));
             Database db = opened.add(openDatabase(settings));
+            db.measurePool(metrics.poolTracker());
             FileRepository files = FileRepository.open(db, settings.dataDir(), clock);
             OtherNodes others = db.dialect() == Database.Dialect.POSTGRESQL ? new Notifications(db) : OtherNodes.NONE;
             Embedder embedder = Embedders.from(settings.embedding(), settings.dataDir());
             VectorStoreRepository vectorStores = new VectorStoreRepository(db, clock, embedder.modelName());
             Store store = new JdbcStore(db, vectorStores, clock);
             Ingestion ingestion = new Ingestion(vectorStores, files, embedder, settings.nodeId(), settings.maxConcurrentIngestions(),
-                    settings.runs().lease(), settings.dataDir().resolve("scratch"), clock);
+                    settings.runs().lease(), settings.dataDir().resolve("scratch"), metrics, clock);
             IndexFollower index = opened.add(openIndex(settings, embedder, new ChunkRepository(db)));
             VectorStoreSearch search = new VectorStoreSearch(vectorStores, index, embedder);
             BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search),
-                    codeInterpreter(settings, opened, store, files, clock)));
-            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(models), models, tools, files, others,
-                    settings, clock);
+                    codeInterpreter(settings, opened, store, files, metrics, clock)));
+            RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(new MeasuredChatModel(models, metrics)), models,
+                    tools, files, others, settings, metrics, clock);
             FileSearchStores fileSearch = new FileSearchStores(vectorStores, files, ingestion);
             Runs runs = new Runs(store, engine, fileSearch, settings.runs().expiry(), clock);
             WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, tools, search,
-                    models, clock);
+                    models, metrics, clock);
             opened.add(server::stop);
             // Only now, with the port ours, does this node claim work: a refused start never touches the runs of a
             // live node with the same id (closing an engine that never started hands nothing back).
@@ -149,13 +155,15 @@ public final class Spindle implements AutoCloseable {
      * with one session per thread; the pool ends its idle sessions itself, and all of them at close.
      */
     private static CodeInterpreterTool codeInterpreter(Settings settings, Opened opened, Store store, FileRepository files,
-                                                       InstantSource clock) {
+                                                       Metrics metrics, InstantSource clock) {
         Settings.Sandboxing sandboxing = settings.sandbox();
         ChosenInBackground sandbox = new ChosenInBackground(() -> Sandboxes.choose(sandboxing,
                 Objects.requireNonNullElse(System.getenv("PATH"), "/usr/bin:/bin")));
         sandbox.whenChosen(choice -> LOG.info(choice.probe().works() ? "code_interpreter: " + choice.probe().reason()
                 : "code_interpreter is not available: " + choice.probe().reason()));
-        SessionPool sessions = opened.add(new SessionPool(sandbox, sandboxing.idle(), sandboxing.maxSessions(), clock));
+        SessionPool sessions = opened.add(new SessionPool(new MeasuredSandbox(sandbox, metrics), sandboxing.idle(),
+                sandboxing.maxSessions(), clock));
+        metrics.gauge("spindle.sandbox.sessions", "code_interpreter sessions (Python processes) alive on this node", sessions::size);
         return new CodeInterpreterTool(store, files, sandbox, sessions, sandboxing.timeout(), clock);
     }
 
@@ -234,8 +242,9 @@ public final class Spindle implements AutoCloseable {
 
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
     private static WebServer listen(Settings settings, Store store, FileRepository files, ApiServer.VectorStores vectorStores, Runs runs,
-                                    BuiltInTools tools, VectorStoreSearch search, ModelRouter models, InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, tools, search, models, clock);
+                                    BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics,
+                                    InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, tools, search, models, metrics, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");

@@ -9,6 +9,7 @@ public final class ApiException extends RuntimeException {
     public enum Kind {
         INVALID_REQUEST(400, "invalid_request_error"),
         AUTHENTICATION(401, "invalid_request_error"),
+        FORBIDDEN(403, "invalid_request_error"),
         NOT_FOUND(404, "invalid_request_error"),
         METHOD_NOT_ALLOWED(405, "invalid_request_error"),
         TOO_LARGE(413, "invalid_request_error");

@@ -7,6 +7,7 @@ import io.spindle.ingest.Chunker;
 import io.spindle.ingest.ExtractedText;
 import io.spindle.ingest.IngestException;
 import io.spindle.ingest.TextExtraction;
+import io.spindle.metrics.Metrics;
 import io.spindle.search.Embedder;
 import io.spindle.search.VectorBytes;
 import io.spindle.store.FileRepository;
@@ -56,14 +57,16 @@ public final class Ingestion implements AutoCloseable {
     private final Chunker chunker = new Chunker();
     private final Workers<Job> workers;
     private final ScheduledExecutorService scheduler;
+    private final Metrics metrics;
 
     /**
      * @param maxConcurrent files ingested at once on this node; 0 ingests none (an API-only node)
      * @param scratchDir    where documents are copied while their text is extracted
      */
     public Ingestion(VectorStoreRepository stores, FileRepository files, Embedder embedder, String node, int maxConcurrent,
-                     Duration lease, Path scratchDir, InstantSource clock) {
+                     Duration lease, Path scratchDir, Metrics metrics, InstantSource clock) {
         this.stores = stores;
+        this.metrics = metrics;
         this.files = files;
         this.embedder = embedder;
         this.extraction = new TextExtraction(TextExtraction.DEFAULT_MAX_CHARS, scratchDir);
@@ -91,6 +94,7 @@ public final class Ingestion implements AutoCloseable {
     private final class Job implements Workers.Job {
         private final LeaseQueue.Lease lease;
         private volatile boolean stopped;
+        private final long startNanos = System.nanoTime();
 
         Job(LeaseQueue.Lease lease) {
             this.lease = lease;
@@ -115,6 +119,7 @@ public final class Ingestion implements AutoCloseable {
             if (stores.attempt(lease) > MAX_ATTEMPTS) {
                 stores.fail(lease, new VectorStoreFileObject.LastError("server_error",
                         "The file could not be processed: its ingestion was interrupted " + MAX_ATTEMPTS + " times."));
+                ended("server_error");
                 return;
             }
             try {
@@ -124,6 +129,7 @@ public final class Ingestion implements AutoCloseable {
                     LOG.log(Level.FINE, "ingesting " + work.get().fileId() + " failed", e);
                 }
                 stores.fail(lease, new VectorStoreFileObject.LastError(e.code(), e.getMessage()));
+                ended(e.code());
             } catch (RuntimeException e) {
                 if (stopped) {
                     return; // shutting down: the row goes back to the queue
@@ -131,6 +137,7 @@ public final class Ingestion implements AutoCloseable {
                 LOG.log(Level.WARNING, "ingesting " + work.get().fileId() + " into " + work.get().vectorStoreId() + " failed", e);
                 stores.fail(lease, new VectorStoreFileObject.LastError("server_error",
                         "The file could not be processed because of an internal error."));
+                ended("server_error");
             } finally {
                 if (stopped) {
                     stores.giveBackAttempt(lease); // the node shut down: no fault of the file's (finds nothing once the file ended)
@@ -162,7 +169,12 @@ public final class Ingestion implements AutoCloseable {
             }
             if (!stopped) {
                 stores.complete(lease, rows, usage);
+                ended("completed");
             }
+        }
+
+        private void ended(String outcome) {
+            metrics.fileIngested(outcome, Duration.ofNanos(System.nanoTime() - startNanos));
         }
 
         private ExtractedText extract(FileObject file) throws IngestException {

@@ -3,6 +3,7 @@ package io.spindle.engine;
 import io.spindle.Settings;
 import io.spindle.api.RunObject;
 import io.spindle.engine.tools.BuiltInTools;
+import io.spindle.metrics.Metrics;
 import io.spindle.store.FileRepository;
 import io.spindle.store.OtherNodes;
 import io.spindle.store.RunChange;
@@ -43,6 +44,7 @@ public final class RunEngine implements AutoCloseable {
     private final InstantSource clock;
     private final RunEvents events;
     private final OtherNodes others;
+    private final Metrics metrics;
     private static final String CANCEL_CHANNEL = "spindle_cancel";
     /** Per-run order of commit-then-publish (striped: changes of a run never nest). */
     private final ReentrantLock[] publishing = Stream.generate(ReentrantLock::new).limit(64)
@@ -55,8 +57,9 @@ public final class RunEngine implements AutoCloseable {
      * @param others  the other nodes sharing the database ({@link OtherNodes#NONE} on a single node)
      */
     public RunEngine(Store store, RunQueue queue, ChatModel chat, ModelRouter models, BuiltInTools tools, FileRepository files,
-                     OtherNodes others, Settings settings, InstantSource clock) {
+                     OtherNodes others, Settings settings, Metrics metrics, InstantSource clock) {
         this.store = store;
+        this.metrics = metrics;
         this.tools = tools;
         this.images = new ImageFiles(files);
         this.others = others;
@@ -72,6 +75,17 @@ public final class RunEngine implements AutoCloseable {
                 lease -> new RunExecution(this, lease));
         this.scheduler = Executors.newScheduledThreadPool(1, Thread.ofPlatform().daemon().name("run-engine-timer").factory());
         this.events = new RunEvents(others, node, store, scheduler);
+        metrics.gauge("spindle.runs.executing", "Runs this node is executing now", () -> workers.jobs().size());
+        metrics.gauge("spindle.streams.open", "Event streams (SSE) of runs open on this node", events::openStreams);
+        metrics.gauge("spindle.runs.queued", "Runs waiting for a node to execute them (all nodes; read from the database)",
+                () -> queue.backlog().runs());
+        metrics.gauge("spindle.runs.queued.oldest.age.seconds", "Seconds since the oldest queued run was created (0: none queued)",
+                this::oldestQueuedAge);
+    }
+
+    private double oldestQueuedAge() {
+        RunQueue.Backlog backlog = queue.backlog();
+        return backlog.runs() == 0 ? 0 : Math.max(0, now() - backlog.oldestCreatedAt());
     }
 
     public void start() {
@@ -164,6 +178,7 @@ public final class RunEngine implements AutoCloseable {
                 return r;
             });
             events.changed(committed[0]);
+            countEnding(committed[0]);
             return result;
         } finally {
             lock.unlock();
@@ -191,6 +206,18 @@ public final class RunEngine implements AutoCloseable {
     /** This node's name (in leases, and where a run's stream is). */
     String node() {
         return node;
+    }
+
+    /** A committed change that took a run to a final status counts it, with its {@code last_error.code}. */
+    private void countEnding(RunChange change) {
+        if (change != null && change.runBefore().active() && !change.run().active()) {
+            RunObject run = change.run();
+            metrics.runEnded(run.status(), run.lastError() == null ? "" : run.lastError().path("code").asText(""));
+        }
+    }
+
+    Metrics metrics() {
+        return metrics;
     }
 
     ChatModel chat() {

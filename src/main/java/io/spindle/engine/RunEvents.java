@@ -135,6 +135,11 @@ public final class RunEvents {
         return LAST.contains(event.name());
     }
 
+    /** How many subscriptions (open event streams) this node serves now. */
+    int openStreams() {
+        return subscribers.values().stream().mapToInt(List::size).sum();
+    }
+
     /** True when someone may read this run's events (so building a delta is worth it). */
     boolean watched(String runId, String streamNode) {
         return streamNode != null && (!streamNode.equals(node) || subscribers.containsKey(runId));

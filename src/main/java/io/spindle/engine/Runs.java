@@ -97,6 +97,7 @@ public final class Runs {
         newThread.ifPresent(thread -> engine.events().publish(project, run, streamNode, new RunEvents.Event("thread.created", thread)));
         engine.events().publish(project, run, streamNode, new RunEvents.Event("thread.run.created", run));
         engine.events().publish(project, run, streamNode, new RunEvents.Event("thread.run.queued", run));
+        engine.metrics().runCreated();
         engine.wake();
         return new Started(run, subscription);
     }

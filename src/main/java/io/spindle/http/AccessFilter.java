@@ -58,7 +58,8 @@ final class AccessFilter implements Filter {
             return;
         }
         String path = req.path().rawPath();
-        if (path.equals("/healthz") || path.equals("/readyz")) {
+        // health checks answer anyone; /metrics has access rules of its own (MetricsRoutes)
+        if (path.equals("/healthz") || path.equals("/readyz") || path.equals("/metrics")) {
             chain.proceed();
             return;
         }

@@ -13,6 +13,7 @@ import io.spindle.api.Json;
 import io.spindle.engine.Runs;
 import io.spindle.engine.tools.BuiltInTools;
 import io.spindle.engine.FileSearchStores;
+import io.spindle.metrics.Metrics;
 import io.spindle.search.EmbeddingException;
 import io.spindle.search.VectorStoreSearch;
 import io.spindle.store.FileRepository;
@@ -32,7 +33,7 @@ public final class ApiServer {
     private static final long FORM_ROOM = 1024 * 1024;
 
     public static WebServer start(Settings settings, Store store, FileRepository files, VectorStores vectorStores, Runs runs,
-                                  BuiltInTools tools, VectorStoreSearch search, ModelRouter models, InstantSource clock) {
+                                  BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics, InstantSource clock) {
         Settings.Web web = settings.web();
         BrowserAccess browsers = BrowserAccess.of(settings);
         ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
@@ -52,8 +53,8 @@ public final class ApiServer {
                 .addProtocol(Http1Config.builder().validatePrologue(false).addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
-                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, tools, search, models, clock, browsers,
-                        deadlines))
+                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, tools, search, models, metrics, clock,
+                        browsers, deadlines))
                 .build()
                 .start();
         deadlines.sweepWhile(server::isRunning);
@@ -69,11 +70,12 @@ public final class ApiServer {
     public record VectorStores(VectorStoreRepository repository, FileSearchStores fileSearch) {}
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, VectorStores vectorStores,
-                       Runs runs, BuiltInTools tools, VectorStoreSearch search, ModelRouter models, InstantSource clock,
+                       Runs runs, BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics, InstantSource clock,
                        BrowserAccess browsers,
                        ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
         routing.addFilter(new ProtocolFilter(deadlines))
+                .addFilter(new MetricsFilter(metrics))
                 .addFilter(new AccessFilter(settings, browsers))
                 .addFilter((chain, req, res) -> {
                     req.context().register(bodyLimit);
@@ -85,6 +87,7 @@ public final class ApiServer {
                     Http.send(req, res, ready ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, Json.writeBytes(
                             Map.of("status", ready ? "ready" : "storage unreachable", "node", settings.nodeId())));
                 })
+                .register(new MetricsRoutes(settings.metrics(), metrics))
                 .register("/v1",
                         // before ThreadRoutes: POST /threads/runs must not read as POST /threads/{thread_id}
                         new RunRoutes(store, runs, settings.runs().pollAfterMillis()),

@@ -3,6 +3,7 @@ package io.spindle.store;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -126,6 +127,11 @@ public final class Database implements AutoCloseable {
 
     public Dialect dialect() {
         return dialect;
+    }
+
+    /** Makes the pool report its connections (in use, idle, waited for, timed out) to {@code tracker}; once. */
+    public void measurePool(MetricsTrackerFactory tracker) {
+        pool.setMetricsTrackerFactory(tracker);
     }
 
     private static final ThreadLocal<Boolean> PATIENT = ThreadLocal.withInitial(() -> false);

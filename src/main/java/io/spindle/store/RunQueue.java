@@ -16,6 +16,9 @@ public final class RunQueue {
     /** A run, named with its project. */
     public record RunRef(String project, String runId) {}
 
+    /** The queued runs of all projects: how many, and when the oldest was created (epoch seconds; 0 when none). */
+    public record Backlog(long runs, long oldestCreatedAt) {}
+
     private final Database db;
 
     public RunQueue(Database db) {
@@ -41,6 +44,17 @@ public final class RunQueue {
     /** Runs this node executes that were asked to stop (cancel from any node). */
     public List<RunRef> cancelling(String node) {
         return refs("SELECT project, id FROM runs WHERE lease_owner = ? AND status = 'cancelling'", node);
+    }
+
+    /** What waits for a node to execute it now, for {@code /metrics}. */
+    public Backlog backlog() {
+        return db.read(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM runs WHERE status = 'queued'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new Backlog(rs.getLong(1), rs.getLong(2));
+            }
+        });
     }
 
     private List<RunRef> refs(String sql, Object... args) {
