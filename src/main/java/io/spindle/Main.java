@@ -37,7 +37,7 @@ public final class Main {
         try {
             Settings settings = Settings.fromEnvironment(System.getenv());
             for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
-                handler.setFormatter(new LogFormat(settings.nodeId()));
+                handler.setFormatter(LogFormat.of(settings));
             }
             Spindle started = Spindle.start(settings, InstantSource.system());
             if (settings.models().file().isPresent()) {

@@ -230,7 +230,7 @@ public final class JdbcStore implements Store {
     // ---- runs and steps
 
     @Override
-    public void insertRun(String project, RunObject run, List<MessageObject> messages) {
+    public void insertRun(String project, RunObject run, List<MessageObject> messages, RunOrigin origin) {
         db.write(c -> {
             activeRun(c, run.threadId()).ifPresent(active -> {
                 throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
@@ -239,23 +239,25 @@ public final class JdbcStore implements Store {
             for (MessageObject m : messages) {
                 insertMessage(c, project, m, Json.write(m));
             }
-            return insertRun(c, project, run);
+            return insertRun(c, project, run, origin);
         });
     }
 
     @Override
     public ThreadObject insertThreadAndRun(String project, ThreadObject thread, Optional<NewVectorStore> newStore,
-                                           List<MessageObject> messages, RunObject run) {
+                                           List<MessageObject> messages, RunObject run, RunOrigin origin) {
         return db.write(c -> {
             ThreadObject stored = insertThread(c, project, thread, newStore, messages);
-            insertRun(c, project, run);
+            insertRun(c, project, run, origin);
             return stored;
         });
     }
 
-    private static int insertRun(Connection c, String project, RunObject run) throws SQLException {
-        return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run));
+    private static int insertRun(Connection c, String project, RunObject run, RunOrigin origin) throws SQLException {
+        return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body, trace_parent, queued_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run),
+                origin.traceParent().orElse(null), origin.queuedAtMillis().isPresent() ? origin.queuedAtMillis().getAsLong() : null);
     }
 
     /**

@@ -71,13 +71,13 @@ public interface Store extends AutoCloseable {
 
     /**
      * Creates a run in one transaction with the messages to add first (their file_search attachments as
-     * {@link #insertMessage}'s). Refused while the thread has an active run.
+     * {@link #insertMessage}'s). Refused while the thread has an active run. {@code origin} is kept for the run's trace.
      */
-    void insertRun(String project, RunObject run, List<MessageObject> messages);
+    void insertRun(String project, RunObject run, List<MessageObject> messages, RunOrigin origin);
 
     /** Create thread and run: {@link #insertThread} and the run, in one transaction; returns the thread as stored. */
     ThreadObject insertThreadAndRun(String project, ThreadObject thread, Optional<NewVectorStore> newStore,
-                                    List<MessageObject> messages, RunObject run);
+                                    List<MessageObject> messages, RunObject run, RunOrigin origin);
 
     Optional<RunObject> run(String project, String threadId, String id);
 
