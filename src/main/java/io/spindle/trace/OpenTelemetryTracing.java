@@ -1,6 +1,5 @@
 package io.spindle.trace;
 
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.trace.Span;
@@ -13,7 +12,6 @@ import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
-import io.opentelemetry.sdk.resources.Resource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -68,26 +66,39 @@ final class OpenTelemetryTracing implements Tracing {
     static OpenTelemetryTracing start(Map<String, String> otel, String node) {
         try {
             OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-                    .addPropertiesSupplier(() -> properties(otel))
-                    .addResourceCustomizer((resource, config) -> resource.merge(
-                            Resource.create(Attributes.of(AttributeKey.stringKey("service.instance.id"), node))))
+                    .addPropertiesSupplier(() -> properties(otel, node))
                     .disableShutdownHook()
                     .build()
                     .getOpenTelemetrySdk();
             return new OpenTelemetryTracing(sdk);
         } catch (ConfigurationException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
+            throw new IllegalArgumentException(rootMessage(e), e);
         }
     }
 
-    /** The variables as the SDK's property names ({@code OTEL_EXPORTER_OTLP_ENDPOINT} is {@code otel.exporter.otlp.endpoint}). */
-    private static Map<String, String> properties(Map<String, String> otel) {
+    /**
+     * The variables as the SDK's property names ({@code OTEL_EXPORTER_OTLP_ENDPOINT} is {@code otel.exporter.otlp.endpoint})
+     * over Spindle's defaults. The protocol is OTLP/HTTP: the JDK's HttpClient sends it, and gRPC would need OkHttp.
+     */
+    private static Map<String, String> properties(Map<String, String> otel, String node) {
         Map<String, String> properties = new HashMap<>(Map.of(
                 "otel.service.name", "spindle",
+                "otel.exporter.otlp.protocol", "http/protobuf",
                 "otel.metrics.exporter", "none",
                 "otel.logs.exporter", "none"));
         otel.forEach((name, value) -> properties.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value));
+        // the node names the instance unless the variables name it otherwise (a later entry of the list wins)
+        properties.merge("otel.resource.attributes", "service.instance.id=" + node, (given, ours) -> ours + "," + given);
         return properties;
+    }
+
+    /** The SDK wraps what went wrong ("Unexpected configuration error"): the innermost message says what. */
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage();
     }
 
     @Override
