@@ -78,8 +78,6 @@ public record Settings(
             new Variable("SPINDLE_HOST", "127.0.0.1", "Address to listen on. A non-loopback address requires SPINDLE_API_KEYS."),
             new Variable("SPINDLE_PORT", "8080", "Port to listen on."),
             new Variable("SPINDLE_LOG_FORMAT", "text", "`text`: one readable line per log event. `json`: one JSON object per line (time, level, logger, message, thrown, node, and request_id, project, thread_id, run_id, trace_id where known)."),
-            new Variable("OTEL_EXPORTER_OTLP_ENDPOINT", "(unset)", "Traces: the OTLP/HTTP collector spans go to (e.g. `http://collector:4318`). With this and OTEL_TRACES_EXPORTER unset there are no traces. The other standard OTEL_* variables (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_EXPORTER_OTLP_HEADERS, ...) apply as the OpenTelemetry SDK documents them."),
-            new Variable("OTEL_TRACES_EXPORTER", "(unset)", "`otlp` turns traces on (to OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318); `none` turns them off even with an endpoint set."),
             new Variable("SPINDLE_DATA_DIR", "./spindle-data", "Directory for the SQLite database and stored blobs."),
             new Variable("SPINDLE_DATABASE_URL", "(unset)", "PostgreSQL URL (postgresql://user:pass@host:5432/db or jdbc:postgresql://...); switches storage from SQLite to PostgreSQL."),
             new Variable("SPINDLE_DATABASE_WAIT_MS", "5000", "How long an API request waits for a free PostgreSQL connection before answering 503 with Retry-After; runs and ingestion wait as long as it takes, and a node whose pool is that busy claims no new work."),
