@@ -29,14 +29,14 @@ final class TraceFilter implements Filter {
     @Override
     public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         String path = req.prologue().uriPath().rawPath();
-        String requestId = res.headers().first(Http.REQUEST_ID).orElse(null);
+        String requestId = res.headers().first(Http.REQUEST_ID).orElseThrow();
         String[] segments = path.split("/");
         WorkContext work = new WorkContext(requestId, null, idAfter(segments, "threads"), idAfter(segments, "runs"));
         String method = req.prologue().method().text();
         try (WorkContext.Binding bound = WorkContext.bind(work);
              Traced span = tracing.request(method + " " + route(segments),
                      name -> req.headers().first(HeaderNames.create(name)).orElse(null),
-                     Map.of("http.request.method", method, "url.path", path, "spindle.request_id", String.valueOf(requestId)))) {
+                     Map.of("http.request.method", method, "url.path", path, "spindle.request_id", requestId))) {
             try {
                 chain.proceed();
             } catch (RuntimeException | Error e) {

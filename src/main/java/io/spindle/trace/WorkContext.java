@@ -1,5 +1,7 @@
 package io.spindle.trace;
 
+import java.util.function.UnaryOperator;
+
 /**
  * What the current thread works on, for the log lines it writes: the HTTP request (its {@code x-request-id}), the project,
  * and the thread and run where there are some (null where not). Set by the HTTP filter around a request and by the run
@@ -21,7 +23,7 @@ public record WorkContext(String requestId, String project, String threadId, Str
     }
 
     /** Adds what became known on the way (the project once the key is checked, the thread once the run is read). */
-    public static void update(java.util.function.UnaryOperator<WorkContext> change) {
+    public static void update(UnaryOperator<WorkContext> change) {
         CURRENT.set(change.apply(CURRENT.get()));
     }
 
