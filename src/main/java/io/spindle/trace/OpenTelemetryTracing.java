@@ -64,6 +64,12 @@ final class OpenTelemetryTracing implements Tracing {
     }
 
     static OpenTelemetryTracing start(Map<String, String> otel, String node) {
+        for (String name : List.of("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")) {
+            if (otel.getOrDefault(name, "").equalsIgnoreCase("grpc")) {
+                throw new IllegalArgumentException(name + "=grpc is not supported: Spindle exports OTLP over HTTP "
+                        + "(http/protobuf, the default, or http/json)");
+            }
+        }
         try {
             OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
                     .addPropertiesSupplier(() -> properties(otel, node))

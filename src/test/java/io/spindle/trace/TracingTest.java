@@ -62,6 +62,14 @@ class TracingTest {
     }
 
     @Test
+    void grpcIsRefusedForWhatItIs() {
+        assertThatThrownBy(() -> Tracing.from(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", ENDPOINT, "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), "n1"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: Spindle exports OTLP over HTTP "
+                        + "(http/protobuf, the default, or http/json)");
+    }
+
+    @Test
     void aValueTheSdkRefusesStopsStartWithOneLine() {
         assertThatThrownBy(() -> TestServer.start(TestServer.Storage.SQLITE,
                 Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", ENDPOINT, "OTEL_TRACES_SAMPLER", "sometimes")).close())
