@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * The log lines of a server with {@code SPINDLE_LOG_FORMAT=json}, written by its own formatter on the threads that log:
  * one JSON object per line, naming the node and the request, project, thread and run the line is about; and neither the
  * clients' keys nor the upstream key in any line of either format, whatever provoked it (an upstream that refuses the
- * key and echoes it, one that fails, a client with a wrong key, a client that leaves mid-body, a line that names them).
+ * key and echoes it, one that fails, a client with a wrong key, a body that is not JSON, a client that leaves mid-body, a
+ * line that names them).
  */
 @SuppressWarnings("deprecation") // OpenAI deprecated the Assistants API, which is what Spindle serves
 class LogLinesTest {
@@ -76,10 +77,11 @@ class LogLinesTest {
                 refused = pollFor(sdk, createRun(sdk, threadId, assistantId), RunStatus.FAILED);
                 pollFor(sdk, createRun(sdk, threadId, assistantId), RunStatus.FAILED);
                 server.api().withKey(CLIENT_KEY + "-wrong").get("/v1/assistants").error(401);
+                server.api().send("POST", "/v1/threads", "{\"metadata\": " + CLIENT_KEY).error(400);
                 leaveMidBody(server.spindle().port(), threadId);
                 awaitLine(jsonOut, "stopped sending the body");
-                Logger.getLogger("io.spindle.test").log(Level.WARNING, "keys " + CLIENT_KEY + " and " + UPSTREAM_KEY,
-                        new IllegalStateException("thrown with " + UPSTREAM_KEY));
+                logOffTheConsole(Level.WARNING, "keys " + CLIENT_KEY + " and " + UPSTREAM_KEY,
+                        new IllegalStateException("thrown with " + UPSTREAM_KEY), json, text);
                 sdk.close();
             } finally {
                 root.removeHandler(json);
@@ -128,6 +130,23 @@ class LogLinesTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Settings.fromEnvironment(Map.of("SPINDLE_LOG_FORMAT", "xml")))
                 .isInstanceOf(Settings.Invalid.class).hasMessage("SPINDLE_LOG_FORMAT must be text or json, got 'xml'");
         assertThat(Settings.fromEnvironment(Map.of()).telemetry().jsonLogs()).as("text by default").isFalse();
+    }
+
+    /** A line of this test's own, through the capturing handlers only (its stack trace is expected). */
+    private static void logOffTheConsole(Level level, String message, Throwable thrown, Handler... handlers) {
+        Logger own = Logger.getLogger("io.spindle.test");
+        own.setUseParentHandlers(false);
+        for (Handler h : handlers) {
+            own.addHandler(h);
+        }
+        try {
+            own.log(level, message, thrown);
+        } finally {
+            for (Handler h : handlers) {
+                own.removeHandler(h);
+            }
+            own.setUseParentHandlers(true);
+        }
     }
 
     private static Handler capture(OutputStream out, LogFormat format) {
