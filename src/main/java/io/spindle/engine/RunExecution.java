@@ -122,12 +122,12 @@ final class RunExecution implements Workers.Job {
                  origin = engine.origin(claim.id());
                  return origin.traceParent();
              }, Map.of("spindle.run_id", claim.id(), "spindle.project", claim.project()))) {
-            execute(claimedAt, span);
+            turns(claimedAt, span);
         }
     }
 
     /** The loop of turns, within the execution's span. */
-    private void execute(long claimedAt, Traced span) {
+    private void turns(long claimedAt, Traced span) {
         try {
             boolean again = true;
             while (again) {
@@ -397,7 +397,7 @@ final class RunExecution implements Workers.Job {
             try (Traced span = engine.tracing().child("execute_tool " + call.tool().type(), Tracing.Kind.INTERNAL,
                     Map.of("gen_ai.operation.name", "execute_tool", "gen_ai.tool.name", call.tool().type(),
                             "gen_ai.tool.call.id", call.begun().id()))) {
-                ToolCall executed = execute(call, span);
+                ToolCall executed = executeTool(call, span);
                 done.add(executed);
                 executed.resultDeltas(call.index(), MAX_DELTA_CHARS).forEach(this::publishStepDelta);
             } catch (ToolFailure f) {
@@ -418,7 +418,8 @@ final class RunExecution implements Workers.Job {
         return change(c -> recordBuiltIn(c, done, usage));
     }
 
-    private static ToolCall execute(BuiltInCall call, Traced span) {
+    /** One built-in call; its span records a failure. */
+    private static ToolCall executeTool(BuiltInCall call, Traced span) {
         try {
             return call.tool().execute(call.begun(), call.context());
         } catch (RuntimeException e) {
