@@ -39,7 +39,7 @@ public final class Main {
         try {
             Settings settings = Settings.fromEnvironment(System.getenv());
             for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
-                handler.setFormatter(new LogFormat(settings.nodeId()));
+                handler.setFormatter(LogFormat.of(settings));
             }
             Spindle started = Spindle.start(settings, InstantSource.system());
             if (settings.models().file().isPresent()) {
@@ -113,6 +113,8 @@ public final class Main {
         for (Settings.Variable v : Settings.VARIABLES) {
             out.append(String.format("  %-26s %s%n  %-26s default: %s%n", v.name(), v.description(), "", v.defaultValue()));
         }
+        out.append(String.format("%nTraces: the standard OTEL_* variables (e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318) turn "
+                + "on OTLP export; none set, no traces. See the README.%n"));
         out.append(String.format("%nThe launcher script reads one more:%n  %-26s %s%n  %-26s default: %s%n",
                 "SPINDLE_JAVA_OPTS", "JVM options of `spindle serve` (they replace the default).", "", "-Xmx1g"));
         return out.toString();

@@ -6,6 +6,7 @@ import io.spindle.upstream.Redaction;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,8 @@ public record Settings(
         Embedding embedding,
         Sandboxing sandbox,
         Retention retention,
-        MetricsAccess metrics) {
+        MetricsAccess metrics,
+        Telemetry telemetry) {
 
     /** The OpenAI-compatible model endpoint runs call: the catch-all route, and what the models file's routes default to. */
     public record Upstream(URI url, Optional<String> apiKey, Duration timeout, int retries, Duration retryBase, int contextTokens,
@@ -71,6 +73,12 @@ public record Settings(
      */
     public record Retention(Optional<Duration> threadIdle, Optional<Duration> fileUnreferenced, Duration every) {}
 
+    /**
+     * How Spindle reports what it does: log lines as JSON objects or as text, and the {@code OTEL_*} variables, which
+     * the OpenTelemetry SDK reads to configure traces (none of them set: no traces).
+     */
+    public record Telemetry(boolean jsonLogs, Map<String, String> otel) {}
+
     /** A documented environment variable; the list below feeds {@code --help} and the README table. */
     /** Who may read {@code GET /metrics} besides loopback clients: anyone ({@code open}), or callers with an admin key. */
     public record MetricsAccess(boolean open, Set<String> adminKeys) {}
@@ -80,6 +88,7 @@ public record Settings(
     public static final List<Variable> VARIABLES = List.of(
             new Variable("SPINDLE_HOST", "127.0.0.1", "Address to listen on. A non-loopback address requires SPINDLE_API_KEYS."),
             new Variable("SPINDLE_PORT", "8080", "Port to listen on."),
+            new Variable("SPINDLE_LOG_FORMAT", "text", "`text`: one readable line per log event. `json`: one JSON object per line (time, level, logger, message, thrown, node, and request_id, project, thread_id, run_id, trace_id where known)."),
             new Variable("SPINDLE_DATA_DIR", "./spindle-data", "Directory for the SQLite database and stored blobs."),
             new Variable("SPINDLE_DATABASE_URL", "(unset)", "PostgreSQL URL (postgresql://user:pass@host:5432/db or jdbc:postgresql://...); switches storage from SQLite to PostgreSQL."),
             new Variable("SPINDLE_DATABASE_WAIT_MS", "5000", "How long an API request waits for a free PostgreSQL connection before answering 503 with Retry-After; runs and ingestion wait as long as it takes, and a node whose pool is that busy claims no new work."),
@@ -183,7 +192,7 @@ public record Settings(
                 Duration.ofSeconds(intValue(env, "SPINDLE_IDLE_TIMEOUT_SECONDS", 60, 1, 86_400)));
         return new Settings(host, port, dataDir, databaseUrl, poolSize, databaseWait, apiKeys, maxBody, maxFile, nodeId, upstream, models, runs,
                 maxConcurrentIngestions, web, embedding(env), sandboxing(env), retention(env),
-                metricsAccess(env));
+                metricsAccess(env), telemetry(env));
     }
 
     private static MetricsAccess metricsAccess(Map<String, String> env) {
@@ -192,6 +201,28 @@ public record Settings(
             throw new Invalid("SPINDLE_METRICS_PUBLIC must be true or false, got '" + open + "'");
         }
         return new MetricsAccess(open.equals("true"), Set.copyOf(value(env, "SPINDLE_ADMIN_KEYS").map(Settings::list).orElse(List.of())));
+    }
+
+    private static Telemetry telemetry(Map<String, String> env) {
+        String format = value(env, "SPINDLE_LOG_FORMAT").orElse("text");
+        if (!format.equals("text") && !format.equals("json")) {
+            throw new Invalid("SPINDLE_LOG_FORMAT must be text or json, got '" + format + "'");
+        }
+        Map<String, String> otel = new LinkedHashMap<>();
+        env.forEach((name, v) -> {
+            if (name.startsWith("OTEL_") && v != null && !v.isBlank()) {
+                otel.put(name, v.trim());
+            }
+        });
+        return new Telemetry(format.equals("json"), Map.copyOf(otel));
+    }
+
+    /** The secrets no log line may show: the clients' keys and the keys Spindle sends to the model and embedding endpoints. */
+    public Set<String> secrets() {
+        Set<String> secrets = new HashSet<>(apiKeys.keySet());
+        upstream.apiKey().ifPresent(secrets::add);
+        embedding.apiKey().ifPresent(secrets::add);
+        return Set.copyOf(secrets);
     }
 
     public boolean authRequired() {

@@ -32,6 +32,7 @@ import io.spindle.store.RetentionRepository;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
 import io.spindle.store.VectorStoreRepository;
+import io.spindle.trace.Tracing;
 import io.spindle.upstream.ChatClient;
 import io.spindle.upstream.ChatModel;
 import io.spindle.upstream.MeasuredChatModel;
@@ -104,6 +105,8 @@ public final class Spindle implements AutoCloseable {
         checkPortFree(settings);
         Opened opened = new Opened();
         try {
+            // first opened, last closed: the spans of everything else's closing are still sent
+            Tracing tracing = opened.add(openTracing(settings));
             MicrometerMetrics metrics = opened.add(new MicrometerMetrics());
             ModelRouter models = opened.add(openModels(settings, clock));
             Database db = opened.add(openDatabase(settings));
@@ -120,11 +123,11 @@ public final class Spindle implements AutoCloseable {
             BuiltInTools tools = new BuiltInTools(List.of(new FileSearchTool(store, vectorStores, search),
                     codeInterpreter(settings, opened, store, files, metrics, clock)));
             RunEngine engine = new RunEngine(store, new RunQueue(db), modelCalls.apply(new MeasuredChatModel(models, metrics)), models,
-                    tools, files, others, settings, metrics, clock);
+                    tools, files, others, tracing, settings, metrics, clock);
             FileSearchStores fileSearch = new FileSearchStores(vectorStores, files, ingestion);
             Runs runs = new Runs(store, engine, fileSearch, settings.runs().expiry(), clock);
             WebServer server = listen(settings, store, files, new ApiServer.VectorStores(vectorStores, fileSearch), runs, tools, search,
-                    models, metrics, clock);
+                    models, metrics, tracing, clock);
             opened.add(server::stop);
             // Only now, with the port ours, does this node claim work: a refused start never touches the runs of a
             // live node with the same id (closing an engine that never started hands nothing back).
@@ -165,6 +168,15 @@ public final class Spindle implements AutoCloseable {
                 sandboxing.maxSessions(), clock));
         metrics.gauge("spindle.sandbox.sessions", "code_interpreter sessions (Python processes) alive on this node", sessions::size);
         return new CodeInterpreterTool(store, files, sandbox, sessions, sandboxing.timeout(), clock);
+    }
+
+    /** Traces as the OTEL_* variables ask (none set: no traces); a value the OpenTelemetry SDK refuses stops start-up. */
+    private static Tracing openTracing(Settings settings) {
+        try {
+            return Tracing.from(settings.telemetry().otel(), settings.nodeId());
+        } catch (IllegalArgumentException e) {
+            throw new Settings.Invalid("the OTEL_* variables cannot be used: " + e.getMessage());
+        }
     }
 
     /** The routes of the models file (if any) and the catch-all, a client for each. */
@@ -243,8 +255,8 @@ public final class Spindle implements AutoCloseable {
     /** Starts the HTTP server; Helidon logs a failed bind and returns a server that does not run. */
     private static WebServer listen(Settings settings, Store store, FileRepository files, ApiServer.VectorStores vectorStores, Runs runs,
                                     BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics,
-                                    InstantSource clock) {
-        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, tools, search, models, metrics, clock);
+                                    Tracing tracing,                                     InstantSource clock) {
+        WebServer server = ApiServer.start(settings, store, files, vectorStores, runs, tools, search, models, metrics, tracing, clock);
         if (!server.isRunning()) {
             server.stop();
             throw cannotListen(settings, "the HTTP server did not start");

@@ -7,12 +7,16 @@ import io.spindle.metrics.Metrics;
 import io.spindle.store.FileRepository;
 import io.spindle.store.OtherNodes;
 import io.spindle.store.RunChange;
+import io.spindle.store.RunOrigin;
 import io.spindle.store.RunQueue;
 import io.spindle.store.Store;
+import io.spindle.trace.Traced;
+import io.spindle.trace.Tracing;
 import io.spindle.upstream.ChatModel;
 import io.spindle.upstream.ModelRoute;
 import io.spindle.upstream.ModelRouter;
 import java.time.InstantSource;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +49,7 @@ public final class RunEngine implements AutoCloseable {
     private final RunEvents events;
     private final OtherNodes others;
     private final Metrics metrics;
+    private final Tracing tracing;
     private static final String CANCEL_CHANNEL = "spindle_cancel";
     /** Per-run order of commit-then-publish (striped: changes of a run never nest). */
     private final ReentrantLock[] publishing = Stream.generate(ReentrantLock::new).limit(64)
@@ -55,11 +60,13 @@ public final class RunEngine implements AutoCloseable {
      * @param chat    the model calls of runs ({@code models}, or a wrapper of it)
      * @param models  the routes of models: their context windows, and whether a new run's model has one
      * @param others  the other nodes sharing the database ({@link OtherNodes#NONE} on a single node)
+     * @param tracing the spans of runs, and of their changes
      */
     public RunEngine(Store store, RunQueue queue, ChatModel chat, ModelRouter models, BuiltInTools tools, FileRepository files,
-                     OtherNodes others, Settings settings, Metrics metrics, InstantSource clock) {
+                     OtherNodes others, Tracing tracing, Settings settings, Metrics metrics, InstantSource clock) {
         this.store = store;
         this.metrics = metrics;
+        this.tracing = tracing;
         this.tools = tools;
         this.images = new ImageFiles(files);
         this.others = others;
@@ -169,14 +176,21 @@ public final class RunEngine implements AutoCloseable {
     <T> T change(String project, String runId, String leaseToken, Function<RunChange, T> fn) {
         ReentrantLock lock = publishing(runId);
         lock.lock();
-        try {
+        try (Traced span = tracing.child("run change", Tracing.Kind.INTERNAL, Map.of("spindle.run_id", runId))) {
             RunChange[] committed = new RunChange[1];
-            T result = store.changeRun(project, runId, leaseToken, c -> {
-                committed[0] = c;
-                T r = fn.apply(c);
-                events.changing(c);
-                return r;
-            });
+            T result;
+            try {
+                result = store.changeRun(project, runId, leaseToken, c -> {
+                    committed[0] = c;
+                    T r = fn.apply(c);
+                    events.changing(c);
+                    return r;
+                });
+            } catch (RuntimeException e) {
+                span.failed(e);
+                throw e;
+            }
+            span.attribute("spindle.run.status", committed[0].run().status());
             events.changed(committed[0]);
             countEnding(committed[0]);
             return result;
@@ -218,6 +232,15 @@ public final class RunEngine implements AutoCloseable {
 
     Metrics metrics() {
         return metrics;
+    }
+
+    Tracing tracing() {
+        return tracing;
+    }
+
+    /** Where a run came from, for its trace. */
+    RunOrigin origin(String runId) {
+        return queue.origin(runId);
     }
 
     ChatModel chat() {

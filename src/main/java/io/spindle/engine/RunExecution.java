@@ -24,6 +24,10 @@ import io.spindle.engine.tools.ToolRun;
 import io.spindle.store.LeaseLostException;
 import io.spindle.store.RunChange;
 import io.spindle.store.LeaseQueue;
+import io.spindle.store.RunOrigin;
+import io.spindle.trace.Traced;
+import io.spindle.trace.Tracing;
+import io.spindle.trace.WorkContext;
 import io.spindle.upstream.Cancellation;
 import io.spindle.upstream.ChatListener;
 import io.spindle.upstream.ChatResult;
@@ -60,6 +64,10 @@ final class RunExecution implements Workers.Job {
     private final Cancellation cancellation = new Cancellation();
 
     private RunObject run;
+    /** Where the run came from: read for its trace, only when tracing. */
+    private RunOrigin origin = RunOrigin.UNKNOWN;
+    /** Whether this turn took the run out of the queue for the first time: its wait there is a span of the trace. */
+    private boolean firstStart;
     private BuiltInTools.Offer offer;
     private Turn turn = new Turn();
 
@@ -110,6 +118,18 @@ final class RunExecution implements Workers.Job {
 
     @Override
     public void run() {
+        long claimedAt = engine.nowMillis();
+        try (WorkContext.Binding work = WorkContext.bind(new WorkContext(null, claim.project(), null, claim.id()));
+             Traced span = engine.tracing().run(() -> {
+                 origin = engine.origin(claim.id());
+                 return origin.traceParent();
+             }, Map.of("spindle.run_id", claim.id(), "spindle.project", claim.project()))) {
+            turns(claimedAt, span);
+        }
+    }
+
+    /** The loop of turns, within the execution's span. */
+    private void turns(long claimedAt, Traced span) {
         try {
             boolean again = true;
             while (again) {
@@ -118,6 +138,12 @@ final class RunExecution implements Workers.Job {
                 if (steps == null) {
                     return;
                 }
+                if (firstStart) {
+                    engine.tracing().past("run queued", () -> origin.queuedAtMillis().orElse(claimedAt), claimedAt);
+                }
+                span.attribute("spindle.thread_id", run.threadId());
+                span.attribute("gen_ai.request.model", run.model());
+                WorkContext.update(w -> w.withThread(run.threadId()));
                 if (turn.interruptedAnswer) {
                     endStreamsOfInterruptedAnswer();
                 }
@@ -130,6 +156,7 @@ final class RunExecution implements Workers.Job {
         } catch (Throwable e) {
             // an Error too (StackOverflowError, OutOfMemoryError, AssertionError, ...): the run must not stay in_progress
             LOG.log(Level.SEVERE, "run " + claim.id() + " failed inside Spindle", e);
+            span.failed(e);
             failQuietly("Sorry, something went wrong.");
         }
     }
@@ -164,6 +191,7 @@ final class RunExecution implements Workers.Job {
             return null;
         }
         boolean resumed = current.status().equals(RunObject.IN_PROGRESS);
+        firstStart = current.status().equals(RunObject.QUEUED) && current.startedAt() == null;
         if (current.status().equals(RunObject.QUEUED)) {
             RunObject.Builder b = current.toBuilder();
             b.status = RunObject.IN_PROGRESS;
@@ -224,12 +252,21 @@ final class RunExecution implements Workers.Job {
                 () -> cancellation.cancel(EXPIRED), Math.max(0, run.expiresAt() * 1000 - engine.nowMillis()), TimeUnit.MILLISECONDS);
         try {
             ChatResult result;
-            try {
-                result = engine.chat().complete(prompt.body(), new TurnListener(), cancellation);
-            } catch (UpstreamException e) {
-                publishText(turn.annotations.finish());
-                stopTurn(e);
-                return false;
+            try (Traced call = engine.tracing().child("chat " + run.model(), Tracing.Kind.CLIENT,
+                    Map.of("gen_ai.operation.name", "chat", "gen_ai.request.model", run.model()))) {
+                try {
+                    result = engine.chat().complete(prompt.body(), new TurnListener(), cancellation);
+                } catch (UpstreamException e) {
+                    call.failed(e);
+                    publishText(turn.annotations.finish());
+                    stopTurn(e);
+                    return false;
+                }
+                if (result.usage() != null) {
+                    call.attribute("gen_ai.usage.input_tokens", result.usage().promptTokens());
+                    call.attribute("gen_ai.usage.output_tokens", result.usage().completionTokens());
+                }
+                call.attribute("gen_ai.response.finish_reasons", result.finishReason());
             }
             publishText(turn.annotations.finish());
             Usage usage = result.usage() != null ? result.usage() : counted(prompt, result);
@@ -360,8 +397,10 @@ final class RunExecution implements Workers.Job {
                 stopTurn(null);
                 return false;
             }
-            try {
-                ToolCall executed = call.tool().execute(call.begun(), call.context());
+            try (Traced span = engine.tracing().child("execute_tool " + call.tool().type(), Tracing.Kind.INTERNAL,
+                    Map.of("gen_ai.operation.name", "execute_tool", "gen_ai.tool.name", call.tool().type(),
+                            "gen_ai.tool.call.id", call.begun().id()))) {
+                ToolCall executed = executeTool(call, span);
                 done.add(executed);
                 executed.resultDeltas(call.index(), MAX_DELTA_CHARS).forEach(this::publishStepDelta);
             } catch (ToolFailure f) {
@@ -380,6 +419,16 @@ final class RunExecution implements Workers.Job {
             return false;
         }
         return change(c -> recordBuiltIn(c, done, usage));
+    }
+
+    /** One built-in call; its span records a failure. */
+    private static ToolCall executeTool(BuiltInCall call, Traced span) {
+        try {
+            return call.tool().execute(call.begun(), call.context());
+        } catch (RuntimeException e) {
+            span.failed(e);
+            throw e;
+        }
     }
 
     private boolean recordBuiltIn(RunChange c, List<ToolCall> done, Usage usage) {

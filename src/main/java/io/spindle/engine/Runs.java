@@ -13,12 +13,14 @@ import io.spindle.api.ThreadObject;
 import io.spindle.api.ToolCall;
 import io.spindle.store.NewVectorStore;
 import io.spindle.store.RunChange;
+import io.spindle.store.RunOrigin;
 import io.spindle.store.Store;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -57,7 +59,7 @@ public final class Runs {
         List<MessageObject> messages = messages(request.additionalMessages(), thread.id(), now);
         fileSearch.checkAttachments(project, messages, "additional_messages");
         Started started = start(project, request.stream(), run, () -> {
-            store.insertRun(project, run, messages, streamNode(request.stream()));
+            store.insertRun(project, run, messages, origin(), streamNode(request.stream()));
             return Optional.empty();
         });
         fileSearch.queued(Optional.empty(), messages);
@@ -76,9 +78,14 @@ public final class Runs {
         Optional<NewVectorStore> newStore = fileSearch.forThread(project, request.thread().newStore(), now);
         fileSearch.checkAttachments(project, messages, "thread.messages");
         Started started = start(project, request.stream(), run, () ->
-                Optional.of(store.insertThreadAndRun(project, thread, newStore, messages, run, streamNode(request.stream()))));
+                Optional.of(store.insertThreadAndRun(project, thread, newStore, messages, run, origin(), streamNode(request.stream()))));
         fileSearch.queued(newStore, messages);
         return started;
+    }
+
+    /** The request creating a run, kept with it so that the run's spans join its trace (on whichever node executes it). */
+    private RunOrigin origin() {
+        return new RunOrigin(engine.tracing().traceParent(), OptionalLong.of(clock.millis()));
     }
 
     /** Writes the run ({@code insert} returns the thread it created, if any) and announces it. */

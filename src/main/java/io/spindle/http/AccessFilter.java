@@ -9,6 +9,7 @@ import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import io.spindle.Settings;
 import io.spindle.api.ApiException;
+import io.spindle.trace.WorkContext;
 import java.util.Map;
 import java.util.Optional;
 
@@ -64,7 +65,9 @@ final class AccessFilter implements Filter {
             return;
         }
         try {
-            req.context().register(new Caller(project(req)));
+            String project = project(req);
+            req.context().register(new Caller(project));
+            WorkContext.update(work -> work.withProject(project));
         } catch (ApiException e) {
             Errors.api(req, res, e);
             return;

@@ -20,6 +20,7 @@ import io.spindle.store.FileRepository;
 import io.spindle.store.VectorStoreRepository;
 import io.spindle.store.Store;
 import io.spindle.store.StoreException;
+import io.spindle.trace.Tracing;
 import io.spindle.upstream.ModelRouter;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -33,7 +34,8 @@ public final class ApiServer {
     private static final long FORM_ROOM = 1024 * 1024;
 
     public static WebServer start(Settings settings, Store store, FileRepository files, VectorStores vectorStores, Runs runs,
-                                  BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics, InstantSource clock) {
+                                  BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics, Tracing tracing,
+                                  InstantSource clock) {
         Settings.Web web = settings.web();
         BrowserAccess browsers = BrowserAccess.of(settings);
         ReadDeadlines deadlines = new ReadDeadlines(web.readTimeout());
@@ -53,7 +55,7 @@ public final class ApiServer {
                 .addProtocol(Http1Config.builder().validatePrologue(false).addReceiveListener(deadlines).build())
                 .shutdownHook(false)
                 .directHandlers(directHandlers(browsers))
-                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, tools, search, models, metrics, clock,
+                .routing(routing -> routes(routing, settings, store, files, vectorStores, runs, tools, search, models, metrics, tracing, clock,
                         browsers, deadlines))
                 .build()
                 .start();
@@ -70,12 +72,14 @@ public final class ApiServer {
     public record VectorStores(VectorStoreRepository repository, FileSearchStores fileSearch) {}
 
     static void routes(HttpRouting.Builder routing, Settings settings, Store store, FileRepository files, VectorStores vectorStores,
-                       Runs runs, BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics, InstantSource clock,
+                       Runs runs, BuiltInTools tools, VectorStoreSearch search, ModelRouter models, Metrics metrics, Tracing tracing,
+                       InstantSource clock,
                        BrowserAccess browsers,
                        ReadDeadlines deadlines) {
         Http.BodyLimit bodyLimit = new Http.BodyLimit(settings.maxBodyBytes());
         routing.addFilter(new ProtocolFilter(deadlines))
                 .addFilter(new MetricsFilter(metrics))
+                .addFilter(new TraceFilter(tracing))
                 .addFilter(new AccessFilter(settings, browsers))
                 .addFilter((chain, req, res) -> {
                     req.context().register(bodyLimit);

@@ -261,7 +261,7 @@ public final class JdbcStore implements Store {
     // ---- runs and steps
 
     @Override
-    public void insertRun(String project, RunObject run, List<MessageObject> messages, String streamNode) {
+    public void insertRun(String project, RunObject run, List<MessageObject> messages, RunOrigin origin, String streamNode) {
         db.write(c -> {
             activeRun(c, run.threadId()).ifPresent(active -> {
                 throw ApiException.invalid("Thread " + run.threadId() + " already has an active run " + active + ".");
@@ -270,24 +270,27 @@ public final class JdbcStore implements Store {
             for (MessageObject m : messages) {
                 insertMessage(c, project, m, Json.write(m));
             }
-            return insertRun(c, project, run, streamNode);
+            return insertRun(c, project, run, origin, streamNode);
         });
     }
 
     @Override
     public ThreadObject insertThreadAndRun(String project, ThreadObject thread, Optional<NewVectorStore> newStore,
-                                           List<MessageObject> messages, RunObject run, String streamNode) {
+                                           List<MessageObject> messages, RunObject run, RunOrigin origin, String streamNode) {
         return db.write(c -> {
             ThreadObject stored = insertThread(c, project, thread, newStore, messages);
-            insertRun(c, project, run, streamNode);
+            insertRun(c, project, run, origin, streamNode);
             return stored;
         });
     }
 
-    private static int insertRun(Connection c, String project, RunObject run, String streamNode) throws SQLException {
-        return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body, stream_node) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run), streamNode);
+    private static int insertRun(Connection c, String project, RunObject run, RunOrigin origin, String streamNode)
+            throws SQLException {
+        return Sql.update(c, "INSERT INTO runs (id, project, thread_id, created_at, status, expires_at, body, trace_parent, queued_at, "
+                        + "stream_node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                run.id(), project, run.threadId(), run.createdAt(), run.status(), run.expiresAt(), Json.write(run),
+                origin.traceParent().orElse(null), origin.queuedAtMillis().isPresent() ? origin.queuedAtMillis().getAsLong() : null,
+                streamNode);
     }
 
     /**

@@ -4,6 +4,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The runs table as work: which runs are claimable ({@link #TABLE}, for {@link LeaseQueue}), and
@@ -53,6 +55,21 @@ public final class RunQueue {
                  ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return new Backlog(rs.getLong(1), rs.getLong(2));
+            }
+        });
+    }
+
+    /** Where a run came from (see {@link RunOrigin}), read by the node that executes it; unknown when the run is gone. */
+    public RunOrigin origin(String runId) {
+        return db.read(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT trace_parent, queued_at FROM runs WHERE id = ?", runId);
+                 ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return RunOrigin.UNKNOWN;
+                }
+                Optional<String> traceParent = Optional.ofNullable(rs.getString(1));
+                long queuedAt = rs.getLong(2);
+                return new RunOrigin(traceParent, rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(queuedAt));
             }
         });
     }

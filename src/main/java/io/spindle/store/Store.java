@@ -71,14 +71,14 @@ public interface Store extends AutoCloseable {
 
     /**
      * Creates a run in one transaction with the messages to add first (their file_search attachments as
-     * {@link #insertMessage}'s). Refused while the thread has an active run. {@code streamNode}: the node whose client
-     * streams the run's events, or null (see {@link RunChange#streamNode}).
+     * {@link #insertMessage}'s). Refused while the thread has an active run. {@code origin} is kept for the run's trace;
+     * {@code streamNode} is the node whose client streams the run's events, or null (see {@link RunChange#streamNode}).
      */
-    void insertRun(String project, RunObject run, List<MessageObject> messages, String streamNode);
+    void insertRun(String project, RunObject run, List<MessageObject> messages, RunOrigin origin, String streamNode);
 
     /** Create thread and run: {@link #insertThread} and the run, in one transaction; returns the thread as stored. */
     ThreadObject insertThreadAndRun(String project, ThreadObject thread, Optional<NewVectorStore> newStore,
-                                    List<MessageObject> messages, RunObject run, String streamNode);
+                                    List<MessageObject> messages, RunObject run, RunOrigin origin, String streamNode);
 
     Optional<RunObject> run(String project, String threadId, String id);
 
