@@ -22,16 +22,52 @@ import org.flywaydb.core.Flyway;
  */
 public final class Database implements AutoCloseable {
 
-    /** The two places where SQLite and PostgreSQL differ for us. */
+    /**
+     * Where SQLite and PostgreSQL differ for us, in one place. SQLite has one writer at a time, so it needs no row locks
+     * and takes the {@code FOR ...} clauses as nothing; its commits never wait for the disk ({@code synchronous=NORMAL}).
+     */
     public enum Dialect {
-        SQLITE("classpath:db/sqlite"),
-        POSTGRESQL("classpath:db/postgresql");
+        SQLITE("classpath:db/sqlite", "", "", "") {
+            @Override
+            void commitWithoutWaitingForDisk(Connection c) {
+            }
+
+            @Override
+            void serialize(Connection c, long key) {
+            }
+        },
+        POSTGRESQL("classpath:db/postgresql", " FOR UPDATE", " FOR SHARE", " FOR UPDATE SKIP LOCKED") {
+            @Override
+            void commitWithoutWaitingForDisk(Connection c) throws SQLException {
+                Sql.execute(c, "SET LOCAL synchronous_commit = off");
+            }
+
+            @Override
+            void serialize(Connection c, long key) throws SQLException {
+                Sql.execute(c, "SELECT pg_advisory_xact_lock(?)", key);
+            }
+        };
 
         final String migrations;
+        /** Appended to a SELECT: locks the rows read until the transaction ends. */
+        final String forUpdate;
+        /** Appended to a SELECT: keeps the rows read from changing until the transaction ends. */
+        final String forShare;
+        /** Appended to a SELECT: locks the rows read, passing over those another transaction holds. */
+        final String forUpdateSkipLocked;
 
-        Dialect(String migrations) {
+        Dialect(String migrations, String forUpdate, String forShare, String forUpdateSkipLocked) {
             this.migrations = migrations;
+            this.forUpdate = forUpdate;
+            this.forShare = forShare;
+            this.forUpdateSkipLocked = forUpdateSkipLocked;
         }
+
+        /** This transaction's commit returns before its log reaches the disk (a database crash may lose it, nothing else). */
+        abstract void commitWithoutWaitingForDisk(Connection c) throws SQLException;
+
+        /** Transactions that call this with the same key run one after the other from here on. */
+        abstract void serialize(Connection c, long key) throws SQLException;
     }
 
     @FunctionalInterface

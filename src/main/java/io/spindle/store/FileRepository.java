@@ -138,7 +138,7 @@ public final class FileRepository {
      * retry) take turns and the second finds nothing.
      */
     private boolean deleteRow(Connection c, String project, String id, boolean unexpiredOnly) throws SQLException {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         boolean found = unexpiredOnly
                 ? Sql.exists(c, "SELECT 1 FROM files WHERE project = ? AND id = ? AND (" + NOT_EXPIRED + ")" + lock, project, id, now())
                 : Sql.exists(c, "SELECT 1 FROM files WHERE project = ? AND id = ?" + lock, project, id);
@@ -158,7 +158,7 @@ public final class FileRepository {
      */
     private void detach(Connection c, String project, String fileId) throws SQLException {
         VectorStoreRepository.detachEverywhere(c, db.dialect(), project, fileId);
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         for (String table : List.of("assistants", "threads")) {
             List<StoredJson> holders = new ArrayList<>();
             // the LIKE only narrows the rows to parse; detachFile decides

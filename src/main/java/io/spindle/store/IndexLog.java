@@ -21,9 +21,7 @@ public final class IndexLog {
 
     public static void append(Connection c, Database.Dialect dialect, String kind, String vectorStoreId, String fileId)
             throws SQLException {
-        if (dialect == Database.Dialect.POSTGRESQL) {
-            Sql.execute(c, "SELECT pg_advisory_xact_lock(?)", APPEND_LOCK);
-        }
+        dialect.serialize(c, APPEND_LOCK);
         Sql.update(c, "INSERT INTO index_changes (kind, vector_store_id, file_id) VALUES (?, ?, ?)", kind, vectorStoreId, fileId);
     }
 }

@@ -299,7 +299,7 @@ public final class JdbcStore implements Store {
      * route found it is not found, so nothing is written under a deleted thread.
      */
     private Optional<String> activeRun(Connection c, String threadId) throws SQLException {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         if (!Sql.exists(c, "SELECT 1 FROM threads WHERE id = ?" + lock, threadId)) {
             throw ApiException.notFound("thread", threadId);
         }
@@ -337,7 +337,7 @@ public final class JdbcStore implements Store {
 
     @Override
     public <T> T changeRun(String project, String runId, String leaseToken, Function<RunChange, T> change) {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         return db.write(c -> {
             RunObject run;
             String token;
@@ -357,13 +357,13 @@ public final class JdbcStore implements Store {
             RunChange pending = new RunChange(c, project, run, streamNode);
             T result = change.apply(pending);
             pending.write();
-            if (leaseToken != null && pending.midTurn() && db.dialect() == Database.Dialect.POSTGRESQL) {
+            if (leaseToken != null && pending.midTurn()) {
                 // A step of an executor's turn that a resumed run makes again need not wait for the WAL to reach the disk
                 // (a commit's fsync cost 1-3 ms here, most of a run's time on PostgreSQL). Only a crash of the database
                 // server itself can lose it, and then the run resumes from its last durable change, as after a node's
                 // crash. The turn's end, requires_action, and every write a client sends stay synchronous; committing
                 // one of them flushes the earlier ones too.
-                Sql.execute(c, "SET LOCAL synchronous_commit = off");
+                db.dialect().commitWithoutWaitingForDisk(c);
             }
             return result;
         });

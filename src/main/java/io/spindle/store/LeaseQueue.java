@@ -34,7 +34,7 @@ public final class LeaseQueue {
     public LeaseQueue(Database db, Table table) {
         this.db = db;
         this.table = table;
-        String skipLocked = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+        String skipLocked = db.dialect().forUpdateSkipLocked;
         this.claimSql = "UPDATE " + table.name() + " SET lease_owner = ?, lease_token = ?, lease_until = ? "
                 + "WHERE id = (SELECT id FROM " + table.name() + " WHERE (" + table.claimable() + ") "
                 + "AND (lease_owner IS NULL OR lease_until < ?) ORDER BY seq LIMIT 1" + skipLocked + ") "

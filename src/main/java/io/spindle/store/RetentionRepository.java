@@ -68,7 +68,7 @@ public final class RetentionRepository {
      * that just became active is kept.
      */
     public DeletedThreads deleteIdleThreads(List<Row> threads, long cutoff) {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         return db.write(c -> {
             DeletedThreads total = DeletedThreads.NONE;
             for (Row t : threads) {
@@ -190,7 +190,7 @@ public final class RetentionRepository {
      * the file) is not seen: the scan just found none, so only a change in the moments between scan and delete can be.
      */
     public Database.Work<Boolean> stillUnreferenced(String fileId, long cutoff, long now, Watermark scanned) {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         return c -> {
             if (!Sql.exists(c, "SELECT 1 FROM files WHERE id = ? AND referenced_at <= ?" + lock, fileId, cutoff)
                     || !inLiveVectorStores(c, List.of(fileId), now).isEmpty()) {

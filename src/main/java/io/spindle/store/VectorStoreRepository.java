@@ -435,7 +435,7 @@ public final class VectorStoreRepository {
 
     private VectorStoreFileObject insertFile(Connection c, String project, String storeId, VectorStoreRequest.NewFile file,
                                              String batchId, long now) throws SQLException {
-        String share = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR SHARE" : "";
+        String share = db.dialect().forShare;
         // the file may have been deleted since the request checked it; its delete locks the row first
         if (!Sql.exists(c, "SELECT 1 FROM files WHERE project = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)" + share,
                 project, file.fileId(), now)) {
@@ -464,7 +464,7 @@ public final class VectorStoreRepository {
     }
 
     private Optional<Row> lockStore(Connection c, String project, String id) throws SQLException {
-        return readStore(c, project, id, db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "");
+        return readStore(c, project, id, db.dialect().forUpdate);
     }
 
     private static Optional<Row> readStore(Connection c, String project, String id, String lock) throws SQLException {
@@ -490,13 +490,13 @@ public final class VectorStoreRepository {
     }
 
     private Optional<VectorStoreFileObject> lockFile(Connection c, String project, String storeId, String fileId) throws SQLException {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         return Sql.one(c, VectorStoreFileObject.class, "SELECT body FROM vector_store_files WHERE project = ? AND vector_store_id = ? "
                 + "AND file_id = ?" + lock, project, storeId, fileId);
     }
 
     private Optional<Work> lockLeased(Connection c, LeaseQueue.Lease lease) throws SQLException {
-        String lock = db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+        String lock = db.dialect().forUpdate;
         try (PreparedStatement ps = Sql.prepare(c, "SELECT project, vector_store_id, file_id, body FROM vector_store_files "
                 + "WHERE id = ? AND lease_token = ? AND status = ?" + lock, lease.id(), lease.token(), VectorStoreFileObject.IN_PROGRESS);
              ResultSet rs = ps.executeQuery()) {

@@ -29,7 +29,10 @@ final class RawHttp implements Closeable {
     private final String host;
     private final int port;
     private final String basePath;
+    /** A connection idle this long is opened anew rather than reused, as connection pools evict idle connections. */
+    private static final long MAX_IDLE_NANOS = 30_000_000_000L;
     private Socket socket;
+    private long lastUsed;
     private BufferedInputStream in;
     private OutputStream out;
 
@@ -54,6 +57,10 @@ final class RawHttp implements Closeable {
 
     /** Sends a request whose body of {@code length} bytes {@code body} streams out (no body when null). */
     Response send(String method, String path, String contentType, long length, BodyWriter body) throws IOException {
+        if (socket != null && System.nanoTime() - lastUsed > MAX_IDLE_NANOS) {
+            close(); // the server may have closed it meanwhile (Spindle closes idle connections after 60 s)
+        }
+        lastUsed = System.nanoTime();
         if (socket == null) {
             socket = new Socket(host, port);
             socket.setTcpNoDelay(true);
