@@ -21,13 +21,21 @@ public final class LeaseQueue {
 
     /**
      * A queue's table and which of its rows wait for work, as an SQL condition on the row (e.g.
-     * {@code status = 'in_progress'}); leased rows are skipped until their lease runs out.
+     * {@code status = 'in_progress'}); leased rows are skipped until their lease runs out. A node claims first the rows
+     * whose {@code ownColumn}, when there is one, names it (a run whose stream is on that node), then the oldest.
      */
-    public record Table(String name, String claimable) {}
+    public record Table(String name, String claimable, Optional<String> ownColumn) {
+        public Table(String name, String claimable) {
+            this(name, claimable, Optional.empty());
+        }
+    }
 
     private final Database db;
     private final Table table;
-    private final String claimSql;
+    /** Claims a row nobody holds (an index of unleased rows finds it without visiting the leased ones). */
+    private final String claimFreeSql;
+    /** Claims a row whose holder let its lease run out (it died, or stopped working on it). */
+    private final String claimExpiredSql;
     private final String renewSql;
     private final String releaseSql;
 
@@ -35,10 +43,12 @@ public final class LeaseQueue {
         this.db = db;
         this.table = table;
         String skipLocked = db.dialect().forUpdateSkipLocked;
-        this.claimSql = "UPDATE " + table.name() + " SET lease_owner = ?, lease_token = ?, lease_until = ? "
-                + "WHERE id = (SELECT id FROM " + table.name() + " WHERE (" + table.claimable() + ") "
-                + "AND (lease_owner IS NULL OR lease_until < ?) ORDER BY seq LIMIT 1" + skipLocked + ") "
-                + "RETURNING project, id";
+        String claim = "UPDATE " + table.name() + " SET lease_owner = ?, lease_token = ?, lease_until = ? "
+                + "WHERE id = (SELECT id FROM " + table.name() + " WHERE (" + table.claimable() + ") AND ";
+        this.claimFreeSql = claim + "lease_owner IS NULL ORDER BY "
+                + table.ownColumn().map(column -> "CASE WHEN " + column + " = ? THEN 0 ELSE 1 END, ").orElse("")
+                + "seq LIMIT 1" + skipLocked + ") RETURNING project, id";
+        this.claimExpiredSql = claim + "lease_until < ? ORDER BY seq LIMIT 1" + skipLocked + ") RETURNING project, id";
         this.renewSql = "UPDATE " + table.name() + " SET lease_until = ? WHERE id = ? AND lease_token = ?";
         this.releaseSql = "UPDATE " + table.name() + " SET lease_owner = NULL, lease_token = NULL, lease_until = NULL "
                 + "WHERE lease_owner = ?";
@@ -53,12 +63,18 @@ public final class LeaseQueue {
         return table;
     }
 
-    /** Claims the oldest claimable row, if any. */
+    /** Claims a claimable row, if any: first one nobody holds (this node's own first, then the oldest), else an expired one. */
     public Optional<Lease> claim(String node, long nowMillis, long leaseMillis) {
         String token = UUID.randomUUID().toString();
+        long until = nowMillis + leaseMillis;
+        Object[] free = table.ownColumn().isPresent() ? new Object[] {node, token, until, node} : new Object[] {node, token, until};
+        Optional<Lease> lease = claim(claimFreeSql, token, free);
+        return lease.isPresent() ? lease : claim(claimExpiredSql, token, node, token, until, nowMillis);
+    }
+
+    private Optional<Lease> claim(String sql, String token, Object... args) {
         return db.writeOne(c -> {
-            try (PreparedStatement ps = Sql.prepare(c, claimSql, node, token, nowMillis + leaseMillis, nowMillis);
-                 ResultSet rs = ps.executeQuery()) {
+            try (PreparedStatement ps = Sql.prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(new Lease(rs.getString(1), rs.getString(2), token)) : Optional.empty();
             }
         });

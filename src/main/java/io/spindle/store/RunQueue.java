@@ -13,7 +13,9 @@ import java.util.OptionalLong;
  */
 public final class RunQueue {
     /** Runs a node executes: queued ones, and in-progress or cancelling ones whose node is gone. */
-    public static final LeaseQueue.Table TABLE = new LeaseQueue.Table("runs", "status IN ('queued', 'in_progress', 'cancelling')");
+    public static final LeaseQueue.Table TABLE = new LeaseQueue.Table("runs", "status IN ('queued', 'in_progress', 'cancelling')",
+            // a node takes the runs its own clients stream first: their events then never cross the database
+            Optional.of("stream_node"));
 
     /** A run, named with its project. */
     public record RunRef(String project, String runId) {}
